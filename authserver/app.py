@@ -1,0 +1,77 @@
+"""The application factory: configuration layers, extensions, services, endpoints."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from authserver.config import DEFAULTS, default_database_uri, validate_config
+from authserver.extensions import db, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build an app. Config layers: defaults → instance ``config.py`` → ``AUTHSERVER_*``
+    environment variables; ``test_config`` replaces the last two (tests)."""
+    app = Flask("authserver", instance_path=_instance_path(), instance_relative_config=True)
+    load_config(app, test_config)
+    _init_database(app)
+    _init_services(app)
+    _register_endpoints(app)
+    return app
+
+
+def _instance_path() -> str | None:
+    path = os.environ.get("AUTHSERVER_INSTANCE_PATH")
+    return os.path.abspath(path) if path else None
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("AUTHSERVER")
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = default_database_uri(app.instance_path)
+    validate_config(app.config)
+
+
+def _init_database(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _configure_sqlite(engine, busy_timeout_ms: int) -> None:
+    """WAL lets readers run beside the writer; the busy timeout makes writers queue."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+
+def _init_services(app: Flask) -> None:
+    from authserver.services import build_services
+
+    app.extensions["authserver"] = build_services(app.config, app.config.get("CLOCK"))
+
+
+def _register_endpoints(app: Flask) -> None:
+    from authserver.endpoints import register_endpoints
+    from authserver.server import build_authorization_server
+
+    app.extensions["authserver.oauth2"] = build_authorization_server(app)
+    register_endpoints(app)

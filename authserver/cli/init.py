@@ -1,0 +1,66 @@
+"""``authserver init``: instance config with fresh secrets, schema, realm ``default``.
+
+Idempotent: an existing config is kept, migrations apply only what is missing, an existing
+realm is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import click
+from flask import Flask
+
+CONFIG_TEMPLATE = '''\
+# authserver instance configuration, written by `authserver init`.
+# Keep this file secret: SECRET_KEY encrypts the signing keys stored in the database.
+SECRET_KEY = {secret!r}
+'''
+
+
+@click.command("init")
+@click.option("--realm", "realm_name", default="default", show_default=True,
+              help="Name of the first realm.")
+def init_command(realm_name: str) -> None:
+    """Write the instance config, apply migrations, create the first realm."""
+    from authserver import create_app
+
+    config_path = write_instance_config(_instance_path())
+    app = create_app()
+    with app.app_context():
+        _upgrade_schema(app)
+        _ensure_first_realm(realm_name)
+    click.echo(f"instance config: {config_path}")
+
+
+def _instance_path() -> str:
+    path = os.environ.get("AUTHSERVER_INSTANCE_PATH")
+    if path:
+        return os.path.abspath(path)
+    return Flask("authserver").instance_path
+
+
+def write_instance_config(instance_path: str) -> str:
+    """Create ``config.py`` (mode 0600) with a fresh SECRET_KEY unless it exists."""
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, "config.py")
+    if os.path.exists(path):
+        return path
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(CONFIG_TEMPLATE.format(secret=secrets.token_urlsafe(48)))
+    return path
+
+
+def _upgrade_schema(app: Flask) -> None:
+    from flask_migrate import upgrade
+
+    upgrade(directory=app.extensions["migrate"].directory)
+
+
+def _ensure_first_realm(name: str) -> None:
+    from authserver.realms import ensure_realm
+
+    realm, created = ensure_realm(name)
+    click.echo(f"realm {realm.name!r} {'created' if created else 'already exists'}")

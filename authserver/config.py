@@ -1,0 +1,100 @@
+"""Configuration: defaults, then the instance file, then ``AUTHSERVER_*`` environment variables.
+
+Every setting is checked at start-up (:func:`validate_config`); a bad one stops the app
+with a :class:`ConfigError` naming the key, so nothing fails later at the first request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+SIGNING_ALGORITHMS = ("ES256", "RS256", "EdDSA")
+
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_DATABASE_URI": None,  # None: SQLite file in the instance folder
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "ISSUER_BASE_URL": None,  # None: taken from each request (development only)
+    "DEFAULT_SIGNING_ALG": "ES256",
+    "RSA_KEY_SIZE": 2048,
+    "JWKS_MAX_AGE": 300,  # Cache-Control max-age of /jwks, seconds
+    "KEY_PREPUBLICATION_SECONDS": 900,  # a `next` key is published this long before it signs
+    "KEY_ROTATION_INTERVAL": 0,  # rotate automatically when the active key is this old; 0 = off
+    "KEY_CACHE_SECONDS": 30,  # how long a process trusts its in-memory copy of a realm's keys
+    "MAX_TOKEN_LIFETIME": 3600,  # cap on any token we issue, seconds
+    "DEFAULT_TOKEN_LIFETIME": 900,
+    "CLOCK_SKEW_SECONDS": 60,
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+}
+
+_POSITIVE_INTS = ("JWKS_MAX_AGE", "KEY_PREPUBLICATION_SECONDS", "KEY_CACHE_SECONDS",
+                  "MAX_TOKEN_LIFETIME", "DEFAULT_TOKEN_LIFETIME", "SQLITE_BUSY_TIMEOUT_MS",
+                  "MAX_CONTENT_LENGTH")
+_NON_NEGATIVE_INTS = ("KEY_ROTATION_INTERVAL", "CLOCK_SKEW_SECONDS")
+
+
+class ConfigError(Exception):
+    """A setting is missing or unusable; the message names the key."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"configuration error: {key}: {message}")
+        self.key = key
+
+
+def default_database_uri(instance_path: str) -> str:
+    return "sqlite:///" + os.path.join(instance_path, "authserver.db")
+
+
+def validate_config(config: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigError` for the first unusable setting."""
+    secret = config.get("SECRET_KEY")
+    if not isinstance(secret, str) or len(secret) < 32:
+        raise ConfigError("SECRET_KEY", "must be a string of at least 32 characters "
+                          "(run `authserver init` to generate the instance config)")
+    for key in _POSITIVE_INTS:
+        _require_int(config, key, minimum=1)
+    for key in _NON_NEGATIVE_INTS:
+        _require_int(config, key, minimum=0)
+    if config["DEFAULT_SIGNING_ALG"] not in SIGNING_ALGORITHMS:
+        raise ConfigError("DEFAULT_SIGNING_ALG", f"must be one of {', '.join(SIGNING_ALGORITHMS)}")
+    if _require_int(config, "RSA_KEY_SIZE", minimum=2048) % 8:
+        raise ConfigError("RSA_KEY_SIZE", "must be a multiple of 8")
+    if config["KEY_PREPUBLICATION_SECONDS"] <= config["JWKS_MAX_AGE"]:
+        raise ConfigError("KEY_PREPUBLICATION_SECONDS",
+                          "must be longer than JWKS_MAX_AGE, so every JWKS cache sees a new key "
+                          "before it signs")
+    if config["KEY_CACHE_SECONDS"] > config["JWKS_MAX_AGE"]:
+        raise ConfigError("KEY_CACHE_SECONDS", "must not exceed JWKS_MAX_AGE")
+    if config["DEFAULT_TOKEN_LIFETIME"] > config["MAX_TOKEN_LIFETIME"]:
+        raise ConfigError("DEFAULT_TOKEN_LIFETIME", "must not exceed MAX_TOKEN_LIFETIME")
+    _validate_base_url(config.get("ISSUER_BASE_URL"))
+    _validate_database_uri(config.get("SQLALCHEMY_DATABASE_URI"))
+
+
+def _require_int(config: Mapping[str, Any], key: str, minimum: int) -> int:
+    value = config.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(key, f"must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _validate_base_url(value: Any) -> None:
+    if value is None:
+        return
+    parsed = urlparse(value) if isinstance(value, str) else None
+    if not parsed or parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError("ISSUER_BASE_URL", f"must be an absolute http(s) URL, got {value!r}")
+    if parsed.query or parsed.fragment or value.endswith("/"):
+        raise ConfigError("ISSUER_BASE_URL", "must have no query, fragment or trailing slash")
+
+
+def _validate_database_uri(value: Any) -> None:
+    if not isinstance(value, str) or not value.startswith(("sqlite:", "postgresql")):
+        raise ConfigError("SQLALCHEMY_DATABASE_URI",
+                          f"must be a sqlite:// or postgresql+psycopg:// URL, got {value!r}")
+    if value.startswith("postgresql://") or value.startswith("postgresql+psycopg2"):
+        raise ConfigError("SQLALCHEMY_DATABASE_URI",
+                          "use the psycopg 3 driver: postgresql+psycopg://…")

@@ -1,0 +1,14 @@
+"""HTTP endpoints. :func:`register_endpoints` is the one place they are attached."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from authserver.endpoints import discovery, errors, health, jwks
+
+
+def register_endpoints(app: Flask) -> None:
+    errors.register_error_handlers(app)
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(discovery.blueprint)
+    app.register_blueprint(jwks.blueprint)

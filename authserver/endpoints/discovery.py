@@ -1,0 +1,53 @@
+"""RFC 8414 authorization server metadata and OpenID Connect Discovery 1.0, per realm.
+
+Computed from the live server (its registered grants and endpoints) and configuration,
+so the document cannot advertise what does not exist.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from authserver.realms import get_realm
+from authserver.urls import realm_issuer
+
+blueprint = Blueprint("discovery", __name__)
+
+
+@blueprint.get("/realms/<realm>/.well-known/openid-configuration")
+def openid_configuration(realm: str):
+    return _metadata_response(realm)
+
+
+@blueprint.get("/.well-known/oauth-authorization-server/realms/<realm>")
+def oauth_authorization_server(realm: str):
+    return _metadata_response(realm)
+
+
+def _metadata_response(realm_name: str):
+    get_realm(realm_name)
+    response = jsonify(realm_metadata(realm_name))
+    response.headers["Cache-Control"] = f"public, max-age={current_app.config['JWKS_MAX_AGE']}"
+    return response
+
+
+def realm_metadata(realm_name: str) -> dict:
+    issuer = realm_issuer(realm_name)
+    server = current_app.extensions["authserver.oauth2"]
+    metadata: dict = {
+        "issuer": issuer,
+        "jwks_uri": f"{issuer}/jwks",
+        "response_types_supported": [],  # no authorization endpoint (yet): nothing to answer
+        "grant_types_supported": server.grant_types,
+    }
+    if server.grant_types:
+        metadata["token_endpoint"] = f"{issuer}/token"
+        metadata["token_endpoint_auth_methods_supported"] = server.token_endpoint_auth_methods
+    for name in server.endpoint_names:
+        metadata[f"{name}_endpoint"] = f"{issuer}/{_ENDPOINT_PATHS.get(name, name)}"
+    return metadata
+
+
+# Authlib endpoint name → our path under the realm.
+_ENDPOINT_PATHS = {"introspection": "introspect", "revocation": "revoke",
+                   "client_registration": "register"}

@@ -1,0 +1,43 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from authserver.extensions import db
+from authserver.models import KeyState, Realm, SigningKey
+
+blueprint = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+
+@blueprint.get("/healthz")
+def healthz():
+    return jsonify({"status": "ok"})
+
+
+@blueprint.get("/readyz")
+def readyz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        missing = realms_without_active_key()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("readiness: database unreachable")
+        return jsonify({"status": "unavailable", "reason": "database unreachable"}), 503
+    if missing:
+        return jsonify({"status": "unavailable",
+                        "reason": f"no active signing key in realm(s): {', '.join(missing)}"}), 503
+    return jsonify({"status": "ready"})
+
+
+def realms_without_active_key() -> list[str]:
+    with_active = select(SigningKey.realm_id).where(SigningKey.state == KeyState.ACTIVE)
+    rows = db.session.scalars(select(Realm.name).where(Realm.id.not_in(with_active)))
+    return sorted(rows)
+
+

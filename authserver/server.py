@@ -1,0 +1,46 @@
+"""The authorization server, assembled in one place.
+
+Reading :func:`build_authorization_server` tells a newcomer everything the server speaks:
+each grant and endpoint is registered by one line. Discovery metadata (RFC 8414) is
+computed from this object, so it cannot advertise what is not there.
+"""
+
+from __future__ import annotations
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from flask import Flask
+
+
+class ChatAuthorizationServer(AuthorizationServer):
+    """Authlib's Flask server, scoped per request to the realm in the URL."""
+
+    def __init__(self, app: Flask):
+        super().__init__()
+        self.init_app(app, query_client=self._no_clients, save_token=self._stateless)
+
+    @staticmethod
+    def _no_clients(client_id: str):
+        return None
+
+    @staticmethod
+    def _stateless(token: dict, request) -> None:
+        """Our access tokens are self-contained JWTs: nothing to store per token."""
+
+    @property
+    def grant_types(self) -> list[str]:
+        return [grant.GRANT_TYPE for grant, _ in self._token_grants]
+
+    @property
+    def endpoint_names(self) -> list[str]:
+        return sorted(self._endpoints)
+
+    @property
+    def token_endpoint_auth_methods(self) -> list[str]:
+        methods: list[str] = []
+        for grant, _ in self._token_grants:
+            methods += [m for m in grant.TOKEN_ENDPOINT_AUTH_METHODS if m not in methods]
+        return methods
+
+
+def build_authorization_server(app: Flask) -> ChatAuthorizationServer:
+    return ChatAuthorizationServer(app)
