@@ -1,0 +1,154 @@
+"""RFC 7515 / RFC 7519 JWT verification steps shared by the connectors.
+
+Follows RFC 8725 (JSON Web Token Best Current Practices): the size is checked before any
+parsing (§3.1 of the design: 16 KiB), the algorithm is taken from an explicit allow-list
+(§3.1: never ``none``, never HMAC verified with a public key), the key is chosen by the
+verifier from its own key set (never from ``jwk``/``jku``/``x5u`` in the header), and the
+claims are checked with a bounded clock skew (RFC 7519 §4.1).
+
+Every refusal is an :class:`InvalidSubjectToken` with a short generic ``description`` and a
+precise ``detail`` for the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from joserfc import jws, jwt
+from joserfc.errors import (
+    ExpiredTokenError,
+    InvalidKeyIdError,
+    JoseError,
+    UnsupportedAlgorithmError,
+)
+from joserfc.jwk import Key, KeySet
+from joserfc.jws import JWSAlgModel, JWSRegistry
+
+from authserver.plugin_api import (
+    CLOCK_SKEW_SECONDS,
+    MAX_SUBJECT_TOKEN_BYTES,
+    InvalidSubjectToken,
+)
+
+INVALID = "the subject token is invalid"
+EXPIRED = "the subject token has expired"
+REPLAYED = "the subject token has already been used"
+TOO_LARGE = "the subject token is too large"
+UNSUPPORTED_TYPE = "the subject token type is not supported by this identity provider"
+
+
+def refuse(detail: str, description: str = INVALID) -> InvalidSubjectToken:
+    """The exception to raise: generic ``description`` for the client, ``detail`` for logs."""
+    return InvalidSubjectToken(description=description, detail=detail)
+
+
+class AllowListRegistry(JWSRegistry):
+    """A JWS registry that accepts exactly the algorithms it is given, and nothing else.
+
+    joserfc warns on ``EdDSA`` (RFC 9864 deprecates the polymorphic name) but IdPs still
+    publish it and it is on our allow-list deliberately, so this registry does not warn.
+    Headers carrying an ``x5c`` chain exceed joserfc's default 512-byte header limit; the
+    whole token is already bounded by :data:`MAX_SUBJECT_TOKEN_BYTES`.
+    """
+
+    max_header_length = 8192
+
+    def get_alg(self, name: str) -> JWSAlgModel:
+        if not self.allowed or name not in self.allowed or name not in self.algorithms:
+            raise UnsupportedAlgorithmError(f"Algorithm of '{name}' is not allowed")
+        return self.algorithms[name]
+
+
+def check_token_type(token_type: str, accepted: Collection[str]) -> None:
+    if token_type not in accepted:
+        raise refuse(f"token type {token_type!r} not accepted", UNSUPPORTED_TYPE)
+
+
+def check_size(token: Any) -> bytes:
+    """The token as bytes, refused when it is not a string or exceeds the size limit."""
+    if not isinstance(token, str) or not token:
+        raise refuse("subject token is empty or not a string")
+    raw = token.encode("utf-8", "replace")
+    if len(raw) > MAX_SUBJECT_TOKEN_BYTES:
+        detail = f"subject token of {len(raw)} bytes exceeds {MAX_SUBJECT_TOKEN_BYTES}"
+        raise refuse(detail, TOO_LARGE)
+    return raw
+
+
+def read_header(raw: bytes) -> dict[str, Any]:
+    """The JOSE header of a compact JWS, not yet verified; refuses anything malformed."""
+    try:
+        header = dict(jws.extract_compact(raw, registry=AllowListRegistry()).headers())
+    except (JoseError, ValueError, TypeError) as error:
+        raise refuse(f"malformed JWS: {_describe(error)}") from error
+    if not isinstance(header.get("alg"), str):
+        raise refuse("JWS header has no alg")
+    if not isinstance(header.get("kid", ""), str):
+        raise refuse("JWS header kid is not a string")
+    if header.get("b64", True) is not True:
+        raise refuse("JWS with unencoded payload (RFC 7797) is not a JWT")
+    return header
+
+
+def check_algorithm(header: Mapping[str, Any], allowed: Collection[str]) -> str:
+    """The header's ``alg`` when it is on the allow-list; ``none`` never is."""
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg.lower() == "none" or alg not in allowed:
+        raise refuse(f"algorithm {alg!r} not in allow-list {sorted(allowed)}")
+    return alg
+
+
+def find_key(keys: KeySet, kid: str | None, alg: str) -> Key | None:
+    """The key named ``kid`` usable with ``alg``; without a ``kid`` only a lone key qualifies.
+
+    OpenID Connect Core 1.0 §10.1: with several keys in the set, ``kid`` is required.
+    """
+    try:
+        return keys.get_by_kid(kid, {"alg": alg, "use": "sig"})
+    except InvalidKeyIdError:
+        return None
+
+
+def verify_signature(raw: bytes, key: Key, alg: str) -> dict[str, Any]:
+    """The claims of ``raw`` once its signature verifies with ``key`` under ``alg`` only."""
+    registry = AllowListRegistry(algorithms=[alg], strict_check_header=False)
+    try:
+        return dict(jwt.decode(raw, key, registry=registry).claims)
+    except (JoseError, ValueError) as error:
+        raise refuse(f"signature verification failed: {_describe(error)}") from error
+
+
+def check_claims(
+    claims: Mapping[str, Any],
+    *,
+    now: float,
+    issuer: str,
+    audiences: Iterable[str],
+    required: Iterable[str] = ("sub", "exp", "iat"),
+) -> None:
+    """RFC 7519 §4.1: ``iss`` exact, ``aud`` contains one of ``audiences``, ``exp`` / ``nbf``
+    / ``iat`` within :data:`CLOCK_SKEW_SECONDS`, every ``required`` claim present and non-blank."""
+    options: dict[str, Any] = {name: {"essential": True} for name in required}
+    options["iss"] = {"essential": True, "value": issuer}
+    options["aud"] = {"essential": True, "values": list(audiences)}
+    registry = jwt.JWTClaimsRegistry(now=int(now), leeway=CLOCK_SKEW_SECONDS, **options)
+    try:
+        registry.validate(dict(claims))
+    except ExpiredTokenError as error:
+        detail = f"token expired (exp={claims.get('exp')!r}, now={int(now)})"
+        raise refuse(detail, EXPIRED) from error
+    except JoseError as error:
+        raise refuse(f"claim check failed: {_describe(error)}") from error
+    if "sub" in options and not claims["sub"].strip():
+        raise refuse("sub is blank")
+
+
+def audiences_of(claims: Mapping[str, Any]) -> list[str]:
+    """``aud`` as a list (RFC 7519 §4.1.3 allows a single string)."""
+    aud = claims.get("aud")
+    return [aud] if isinstance(aud, str) else list(aud or [])
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"

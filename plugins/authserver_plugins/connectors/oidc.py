@@ -1,0 +1,151 @@
+"""OpenID Connect Core 1.0 §3.1.3.7 ID Token validation, against one upstream OpenID Provider.
+
+Metadata comes from OpenID Connect Discovery 1.0 §4 (the document's ``issuer`` must equal
+the configured one, §4.3) and keys from its ``jwks_uri`` (RFC 7517), both cached in the
+instance (see ``_cache``; a new ``kid`` triggers a refetch, OIDC Core §10.1.1). When the
+connection enables it, access tokens are checked at the provider's UserInfo endpoint (§5.3).
+
+Config::
+
+    issuer       exact issuer URL (https, or http on loopback)
+    client_ids   our client ids at the provider; ``aud`` must contain one (``client_id``: one)
+    algorithms   allowed signing algorithms, a subset of ASYMMETRIC_ALGORITHMS
+    userinfo     accept access tokens, checked at the UserInfo endpoint (default false)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from joserfc.jwk import Key
+
+from authserver.plugin_api import (
+    TOKEN_TYPE_ACCESS_TOKEN,
+    TOKEN_TYPE_ID_TOKEN,
+    Connector,
+    ConnectorContext,
+    HttpResponse,
+    Identity,
+    PluginConfigError,
+    UpstreamUnavailable,
+    VerificationRequest,
+)
+
+from . import _config, _jwt
+from ._cache import CachedDocument, parse_jwks
+from ._claims import normalize_profile, stringify_subject
+from ._userinfo import fetch_userinfo
+
+_KEYS = ("issuer", "client_ids", "client_id", "algorithms", "userinfo")
+#: RFC 9068 §2.1 / §4: a JWT access token must not pass for an ID token.
+_ACCESS_TOKEN_TYPS = ("at+jwt", "application/at+jwt")
+
+
+class OIDCConnector(Connector):
+    """Verifies ID tokens (and optionally access tokens) of one OpenID Provider. Thread-safe."""
+
+    type_name = "oidc"
+    subject_token_types = frozenset({TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_ACCESS_TOKEN})
+
+    def __init__(self, config: Mapping[str, Any], context: ConnectorContext):
+        super().__init__(config, context)
+        issuer = self.config["issuer"]
+        self._discovery = CachedDocument(f"discovery of {issuer}", self._fetch_discovery,
+                                         self._parse_discovery, context.clock, context.logger)
+        self._jwks = CachedDocument(f"JWKS of {issuer}", self._fetch_jwks, parse_jwks,
+                                    context.clock, context.logger)
+
+    @classmethod
+    def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        _config.refuse_unknown_keys(config, _KEYS)
+        return {
+            "issuer": _config.https_url(config.get("issuer"), "issuer"),
+            "client_ids": _client_ids(config),
+            "algorithms": _config.algorithms(config.get("algorithms")),
+            "userinfo": _config.boolean(config.get("userinfo", False), "userinfo"),
+        }
+
+    def verify(self, token: str, token_type: str, request: VerificationRequest) -> Identity:
+        _jwt.check_token_type(token_type, self.subject_token_types)
+        raw = _jwt.check_size(token)
+        if token_type == TOKEN_TYPE_ACCESS_TOKEN:
+            return self._verify_access_token(token)
+        return self._verify_id_token(raw)
+
+    # --- ID tokens ---------------------------------------------------------------------
+
+    def _verify_id_token(self, raw: bytes) -> Identity:
+        header = _jwt.read_header(raw)
+        alg = _jwt.check_algorithm(header, self.config["algorithms"])
+        if str(header.get("typ", "")).lower() in _ACCESS_TOKEN_TYPS:
+            raise _jwt.refuse("an RFC 9068 access token was presented as an ID token")
+        claims = _jwt.verify_signature(raw, self._key(header.get("kid"), alg), alg)
+        _jwt.check_claims(claims, now=self.context.clock(), issuer=self.config["issuer"],
+                          audiences=self.config["client_ids"])
+        self._check_azp(claims)
+        return Identity(subject=claims["sub"], claims=normalize_profile(claims),
+                        expires_at=int(claims["exp"]))
+
+    def _key(self, kid: str | None, alg: str) -> Key:
+        key = _jwt.find_key(self._jwks.get(), kid, alg)
+        if key is None:  # maybe rotated: refetch, at most once per cool-down
+            key = _jwt.find_key(self._jwks.refresh(), kid, alg)
+        if key is None:
+            raise _jwt.refuse(f"no {alg} key with kid {kid!r} in the provider's JWKS")
+        return key
+
+    def _check_azp(self, claims: Mapping[str, Any]) -> None:
+        """§3.1.3.7 items 4-5: with several audiences ``azp`` is required; when present it
+        must be one of our client ids."""
+        azp = claims.get("azp")
+        if azp is None and len(_jwt.audiences_of(claims)) > 1:
+            raise _jwt.refuse("ID token has several audiences and no azp")
+        if azp is not None and azp not in self.config["client_ids"]:
+            raise _jwt.refuse(f"azp {azp!r} is not one of our client ids")
+
+    # --- access tokens -----------------------------------------------------------------
+
+    def _verify_access_token(self, token: str) -> Identity:
+        if not self.config["userinfo"]:
+            raise _jwt.refuse("access tokens are not enabled for this connection",
+                              _jwt.UNSUPPORTED_TYPE)
+        endpoint = self._discovery.get().get("userinfo_endpoint")
+        if not endpoint:
+            raise _jwt.refuse("provider publishes no userinfo_endpoint", _jwt.UNSUPPORTED_TYPE)
+        body = fetch_userinfo(self.context.http, endpoint, token)
+        subject = stringify_subject(body.get("sub"))
+        if subject is None:
+            raise UpstreamUnavailable("userinfo response has no usable sub")
+        return Identity(subject=subject, claims=normalize_profile(body))
+
+    # --- discovery and keys ------------------------------------------------------------
+
+    def _fetch_discovery(self) -> HttpResponse:
+        issuer = self.config["issuer"].rstrip("/")
+        return self.context.http.get(f"{issuer}/.well-known/openid-configuration")
+
+    def _parse_discovery(self, document: Any) -> dict[str, Any]:
+        if not isinstance(document, dict):
+            raise TypeError("discovery document is not a JSON object")
+        if document.get("issuer") != self.config["issuer"]:
+            raise ValueError(f"discovery issuer {document.get('issuer')!r} is not ours")
+        metadata = {"jwks_uri": _config.https_url(document.get("jwks_uri"), "jwks_uri")}
+        if document.get("userinfo_endpoint") is not None:
+            metadata["userinfo_endpoint"] = _config.https_url(
+                document["userinfo_endpoint"], "userinfo_endpoint")
+        return metadata
+
+    def _fetch_jwks(self) -> HttpResponse:
+        return self.context.http.get(self._discovery.get()["jwks_uri"])
+
+
+def _client_ids(config: Mapping[str, Any]) -> list[str]:
+    ids = []
+    if config.get("client_ids") is not None:
+        ids += _config.string_list(config["client_ids"], "client_ids")
+    if config.get("client_id") is not None:
+        ids.append(_config.string(config["client_id"], "client_id"))
+    if not ids:
+        raise PluginConfigError("client_ids", "at least one client id is required")
+    return list(dict.fromkeys(ids))
