@@ -8,7 +8,11 @@ computed from this object, so it cannot advertise what is not there.
 from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from flask import Flask
+from flask import Flask, g
+
+from authserver.client_auth import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
+from authserver.clients import find_client
+from authserver.grants.client_credentials import ClientCredentialsGrant
 
 
 class ChatAuthorizationServer(AuthorizationServer):
@@ -16,11 +20,17 @@ class ChatAuthorizationServer(AuthorizationServer):
 
     def __init__(self, app: Flask):
         super().__init__()
-        self.init_app(app, query_client=self._no_clients, save_token=self._stateless)
+        self.init_app(app, query_client=self._realm_client, save_token=self._stateless)
 
     @staticmethod
-    def _no_clients(client_id: str):
-        return None
+    def _realm_client(client_id: str):
+        """Clients of the realm in the URL only: a client of another realm does not exist here."""
+        return find_client(g.realm, client_id) if isinstance(client_id, str) else None
+
+    def handle_error_response(self, request, error):
+        if error.error == "invalid_client":
+            error.status_code = 401  # DESIGN: invalid_client is always 401
+        return super().handle_error_response(request, error)
 
     @staticmethod
     def _stateless(token: dict, request) -> None:
@@ -43,4 +53,7 @@ class ChatAuthorizationServer(AuthorizationServer):
 
 
 def build_authorization_server(app: Flask) -> ChatAuthorizationServer:
-    return ChatAuthorizationServer(app)
+    server = ChatAuthorizationServer(app)
+    server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication())
+    server.register_grant(ClientCredentialsGrant)
+    return server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from authserver.endpoints import discovery, errors, health, jwks
+from authserver.endpoints import discovery, errors, health, jwks, token
 
 
 def register_endpoints(app: Flask) -> None:
@@ -12,3 +12,4 @@ def register_endpoints(app: Flask) -> None:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(discovery.blueprint)
     app.register_blueprint(jwks.blueprint)
+    app.register_blueprint(token.blueprint)

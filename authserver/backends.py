@@ -1,0 +1,102 @@
+"""Chat backends (resource servers) of a realm. Shared by the CLI and the admin API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from authserver import audit, validation
+from authserver.errors import Conflict, InvalidInput, NotFound
+from authserver.extensions import db
+from authserver.models import ChatBackend, Client, Realm
+from authserver.plugins import profile_class
+from authserver.services import services
+
+FIELDS = {"audience", "scopes", "default_scopes", "acl_template", "profile", "token_ttl"}
+UPDATABLE = FIELDS - {"audience"}
+
+
+def get_backend(realm: Realm, audience: str) -> ChatBackend:
+    backend = find_backend(realm, audience)
+    if backend is None:
+        raise NotFound(f"no chat backend with audience {audience!r} in realm {realm.name!r}")
+    return backend
+
+
+def find_backend(realm: Realm, audience: str) -> ChatBackend | None:
+    return db.session.scalar(select(ChatBackend).where(
+        ChatBackend.realm_id == realm.id, ChatBackend.audience == audience))
+
+
+def list_backends(realm: Realm) -> list[ChatBackend]:
+    query = select(ChatBackend).where(ChatBackend.realm_id == realm.id).order_by(ChatBackend.audience)
+    return list(db.session.scalars(query))
+
+
+def create_backend(realm: Realm, data: dict[str, Any], actor: str) -> ChatBackend:
+    validation.only_fields(data, FIELDS, "chat backend")
+    now = int(services().clock())
+    backend = ChatBackend(realm_id=realm.id, audience=validation.identifier(data.get("audience"), "audience"),
+                          profile="native", token_ttl=current_app.config["DEFAULT_TOKEN_LIFETIME"],
+                          scopes=[], default_scopes=[], created_at=now, updated_at=now)
+    _apply(backend, data)
+    db.session.add(backend)
+    audit.record(realm, actor, "backend.create", "backend", backend.audience, after=backend.to_dict())
+    _commit(f"a chat backend with audience {backend.audience!r} already exists")
+    return backend
+
+
+def update_backend(realm: Realm, audience: str, data: dict[str, Any], actor: str) -> ChatBackend:
+    validation.only_fields(data, UPDATABLE, "chat backend update")
+    backend = get_backend(realm, audience)
+    before = backend.to_dict()
+    _apply(backend, data)
+    backend.updated_at = int(services().clock())
+    audit.record(realm, actor, "backend.update", "backend", audience, before=before, after=backend.to_dict())
+    _commit("conflicting update")
+    return backend
+
+
+def delete_backend(realm: Realm, audience: str, actor: str) -> None:
+    backend = get_backend(realm, audience)
+    holders = _clients_targeting(realm, audience)
+    if holders:
+        raise Conflict(f"chat backend {audience!r} is still an audience of client(s) "
+                       f"{', '.join(holders)}; remove it from them first")
+    audit.record(realm, actor, "backend.delete", "backend", audience, before=backend.to_dict())
+    db.session.delete(backend)
+    db.session.commit()
+
+
+def _clients_targeting(realm: Realm, audience: str) -> list[str]:
+    clients = db.session.scalars(select(Client).where(Client.realm_id == realm.id))
+    return sorted(c.client_id for c in clients if audience in c.audiences)
+
+
+def _apply(backend: ChatBackend, data: dict[str, Any]) -> None:
+    if "scopes" in data:
+        backend.scopes = validation.scopes(data["scopes"], "scopes")
+    if "default_scopes" in data:
+        backend.default_scopes = validation.scopes(data["default_scopes"], "default_scopes")
+    extra = sorted(set(backend.default_scopes) - set(backend.scopes))
+    if extra:
+        raise InvalidInput(f"default_scopes: {' '.join(extra)} not among the backend's scopes")
+    if "acl_template" in data:
+        backend.acl_template = validation.acl_template(data["acl_template"])
+    if "profile" in data:
+        backend.profile = validation.text(data["profile"], "profile", 64)
+        profile_class(backend.profile)
+    if "token_ttl" in data:
+        backend.token_ttl = validation.integer(data["token_ttl"], "token_ttl", 1,
+                                               current_app.config["MAX_TOKEN_LIFETIME"])
+
+
+def _commit(conflict_message: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(conflict_message) from None

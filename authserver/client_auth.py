@@ -1,0 +1,60 @@
+"""RFC 7523 §2.2 client authentication with a JWT assertion (``private_key_jwt``).
+
+The assertion must be signed with a key the client registered (``jwks`` or ``jwks_uri``),
+with an allow-listed asymmetric algorithm; ``iss`` = ``sub`` = client_id, ``aud`` = our
+issuer or token endpoint, ``exp`` at most five minutes ahead, ``jti`` single use.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from authlib.oauth2.rfc6749.errors import InvalidClientError
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from flask import g
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from authserver.plugin_api import ASYMMETRIC_ALGORITHMS
+from authserver.remote_jwks import client_keyset
+from authserver.services import services
+
+PRIVATE_KEY_JWT = "private_key_jwt"
+MAX_ASSERTION_LIFETIME = 300
+log = logging.getLogger(__name__)
+
+
+class PrivateKeyJWTAuthentication(JWTBearerClientAssertion):
+    CLIENT_AUTH_METHOD = PRIVATE_KEY_JWT
+
+    def __init__(self):
+        super().__init__(validate_jti=True, leeway=60)
+
+    def get_audiences(self) -> list[str]:
+        issuer = g.realm_issuer
+        return [issuer, f"{issuer}/token"]
+
+    def resolve_client_public_key(self, client) -> KeySet:
+        keys = client_keyset(client)
+        if keys is None:
+            raise InvalidClientError(description="The client has no registered keys.")
+        return keys
+
+    def process_assertion_claims(self, assertion, resolve_key):
+        try:
+            token = jwt.decode(assertion, resolve_key, algorithms=list(ASYMMETRIC_ALGORITHMS))
+        except (JoseError, ValueError) as exc:
+            log.info("client assertion refused: %s", exc.__class__.__name__)
+            raise InvalidClientError(description="The client assertion is invalid.") from None
+        self.verify_claims(token.claims)
+        return token.claims
+
+    def verify_claims(self, claims) -> None:
+        super().verify_claims(claims)
+        if claims["exp"] - services().clock() > MAX_ASSERTION_LIFETIME + self.leeway:
+            raise InvalidClientError(description="The client assertion lives too long.")
+
+    def validate_jti(self, claims, jti) -> bool:
+        key = f"client-assertion|{g.realm_issuer}|{claims['sub']}|{jti}"
+        return services().replay.claim(key, claims["exp"] + self.leeway)
