@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from .helpers import Case, cases
+
+
+@pytest.fixture(scope="session")
+def profile_cases() -> dict[str, Case]:
+    return cases()
