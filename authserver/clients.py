@@ -80,7 +80,7 @@ def create_client(realm: Realm, data: dict[str, Any], actor: str,
     now = int(services().clock())
     client = Client(realm_id=realm.id, client_id=_client_id(data.get("client_id")),
                     name=validation.text(data.get("name"), "name", 100), auth_method=method,
-                    grant_types=[GRANT_TOKEN_EXCHANGE] if method == PUBLIC else [GRANT_CLIENT_CREDENTIALS],
+                    grant_types=default_grant_types(method),
                     audiences=[], scopes=[], idps=[], redirect_uris=[], allow_anonymous=False,
                     allow_delegation=False, disabled=False, created_at=now, updated_at=now)
     _apply(realm, client, data)
@@ -131,6 +131,10 @@ def rotate_secret(realm: Realm, client_id: str, actor: str, grace_seconds: int =
                  after={"grace_seconds": grace_seconds})
     db.session.commit()
     return IssuedClient(client, secret)
+
+
+def default_grant_types(auth_method: str) -> list[str]:
+    return [GRANT_TOKEN_EXCHANGE] if auth_method == PUBLIC else [GRANT_CLIENT_CREDENTIALS]
 
 
 def verify_client_secret(client: Client, presented: str) -> bool:

@@ -7,11 +7,13 @@ with a :class:`ConfigError` naming the key, so nothing fails later at the first 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
 SIGNING_ALGORITHMS = ("ES256", "RS256", "EdDSA")
+_REALM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")  # as authserver.realms
 
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # None: SQLite file in the instance folder
@@ -28,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "CLOCK_SKEW_SECONDS": 60,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    "ADMIN_REALM": "default",  # tokens of this realm's admin clients administer every realm
 }
 
 _POSITIVE_INTS = ("JWKS_MAX_AGE", "KEY_PREPUBLICATION_SECONDS", "KEY_CACHE_SECONDS",
@@ -70,6 +73,8 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("KEY_CACHE_SECONDS", "must not exceed JWKS_MAX_AGE")
     if config["DEFAULT_TOKEN_LIFETIME"] > config["MAX_TOKEN_LIFETIME"]:
         raise ConfigError("DEFAULT_TOKEN_LIFETIME", "must not exceed MAX_TOKEN_LIFETIME")
+    if not isinstance(config["ADMIN_REALM"], str) or not _REALM_NAME.match(config["ADMIN_REALM"]):
+        raise ConfigError("ADMIN_REALM", f"must be a realm name, got {config['ADMIN_REALM']!r}")
     _validate_base_url(config.get("ISSUER_BASE_URL"))
     _validate_database_uri(config.get("SQLALCHEMY_DATABASE_URI"))
 

@@ -13,6 +13,7 @@ from flask import Flask, g
 from authserver.client_auth import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
 from authserver.clients import find_client
 from authserver.grants.client_credentials import ClientCredentialsGrant
+from authserver.grants.token_exchange import TokenExchangeGrant
 
 
 class ChatAuthorizationServer(AuthorizationServer):
@@ -56,4 +57,5 @@ def build_authorization_server(app: Flask) -> ChatAuthorizationServer:
     server = ChatAuthorizationServer(app)
     server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication())
     server.register_grant(ClientCredentialsGrant)
+    server.register_grant(TokenExchangeGrant)
     return server

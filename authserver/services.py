@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import current_app
 
 from authserver.clock import SystemClock
+from authserver.connectors import ConnectorRegistry
 from authserver.crypto import SecretBox, SecretHasher
+from authserver.http_client import RequestsHttpClient
 from authserver.keys import KeyService
+from authserver.plugin_api import ConnectorContext
 from authserver.replay import DatabaseReplayCache
 
 
@@ -19,14 +23,18 @@ class Services:
     hasher: SecretHasher
     keys: KeyService
     replay: DatabaseReplayCache
+    connectors: ConnectorRegistry
 
 
 def build_services(config: dict, clock: SystemClock | None = None) -> Services:
     clock = clock or SystemClock()
     box = SecretBox(config["SECRET_KEY"])
+    replay = DatabaseReplayCache(clock)
+    context = ConnectorContext(http=RequestsHttpClient(), clock=clock, replay_cache=replay,
+                               logger=logging.getLogger("authserver.connectors"))
     return Services(clock=clock, box=box, hasher=SecretHasher(config["SECRET_KEY"]),
-                    keys=KeyService(config, box, clock),
-                    replay=DatabaseReplayCache(clock))
+                    keys=KeyService(config, box, clock), replay=replay,
+                    connectors=ConnectorRegistry(context))
 
 
 def services() -> Services:

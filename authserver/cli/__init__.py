@@ -19,13 +19,15 @@ class CLIError(click.ClickException):
 
 
 class AuthserverGroup(FlaskGroup):
-    """Turns domain and configuration errors into one line and exit status 2."""
+    """Turns domain, configuration and usage errors into one line and exit status 2."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except (ServiceError, ConfigError) as exc:
             raise CLIError(str(exc)) from None
+        except click.UsageError as exc:
+            raise CLIError(exc.format_message()) from None
 
 
 def _create_app():
@@ -42,12 +44,21 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from authserver.cli import init, keys, realms, serve
+    from authserver.cli import (admin, audit, backends, clients, idps, init, keys, plugins, realms,
+                                serve, usage, users)
 
     main.add_command(init.init_command)
     main.add_command(realms.realms)
     main.add_command(keys.keys)
     main.add_command(serve.serve_command)
+    main.add_command(backends.backends)
+    main.add_command(clients.clients)
+    main.add_command(audit.audit_command)
+    main.add_command(admin.admin)
+    main.add_command(idps.idps)
+    main.add_command(users.users)
+    main.add_command(usage.usage_command)
+    main.add_command(plugins.plugins)
 
 
 _register_commands()

@@ -32,6 +32,8 @@ def init_command(realm_name: str) -> None:
         _upgrade_schema(app)
         _ensure_first_realm(realm_name)
     click.echo(f"instance config: {config_path}")
+    click.echo(f"first admin token: run `authserver admin bootstrap --realm {realm_name}` "
+               "and the curl command it prints")
 
 
 def _instance_path() -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from authserver.endpoints import discovery, errors, health, jwks, token
+from authserver import admin
+from authserver.endpoints import discovery, errors, health, jwks, registration, token
 
 
 def register_endpoints(app: Flask) -> None:
@@ -13,3 +14,5 @@ def register_endpoints(app: Flask) -> None:
     app.register_blueprint(discovery.blueprint)
     app.register_blueprint(jwks.blueprint)
     app.register_blueprint(token.blueprint)
+    app.register_blueprint(registration.blueprint)
+    app.register_blueprint(admin.create_blueprint())

@@ -45,9 +45,15 @@ def realm_metadata(realm_name: str) -> dict:
         metadata["token_endpoint_auth_methods_supported"] = server.token_endpoint_auth_methods
     for name in server.endpoint_names:
         metadata[f"{name}_endpoint"] = f"{issuer}/{_ENDPOINT_PATHS.get(name, name)}"
+    for key, (view, path) in _BLUEPRINT_ENDPOINTS.items():
+        if view in current_app.view_functions:
+            metadata[key] = f"{issuer}/{path}"
     return metadata
 
 
 # Authlib endpoint name → our path under the realm.
 _ENDPOINT_PATHS = {"introspection": "introspect", "revocation": "revoke",
                    "client_registration": "register"}
+
+# Endpoints served by our own blueprints (not Authlib's): metadata key → (view, path).
+_BLUEPRINT_ENDPOINTS = {"registration_endpoint": ("registration.register", "register")}

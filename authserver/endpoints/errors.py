@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from authlib.oauth2.base import OAuth2Error
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -17,6 +18,7 @@ _HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(OAuth2Error, _oauth2_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
 
@@ -26,6 +28,17 @@ def _service_error(exc: ServiceError):
     response.status_code = exc.status_code
     if exc.status_code == 503:
         response.headers["Retry-After"] = "5"
+    return response
+
+
+def _oauth2_error(exc: OAuth2Error):
+    """An RFC-named error raised by a view (RFC 6750, RFC 7591 …), with its own headers."""
+    status, body, headers = exc()
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in headers:
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
     return response
 
 

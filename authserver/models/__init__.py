@@ -6,10 +6,13 @@ from __future__ import annotations
 from authserver.models.audit import AuditEvent
 from authserver.models.backend import ChatBackend
 from authserver.models.client import Client
+from authserver.models.idp import IdentityProvider
 from authserver.models.realm import Realm
 from authserver.models.registration import InitialAccessToken
 from authserver.models.replay import ReplayEntry
 from authserver.models.signing_key import KeyState, SigningKey
+from authserver.models.user import IdentityLink, MonthlyUsage, User
 
-__all__ = ["AuditEvent", "ChatBackend", "Client", "InitialAccessToken", "KeyState", "Realm",
-           "ReplayEntry", "SigningKey"]
+__all__ = ["AuditEvent", "ChatBackend", "Client", "IdentityLink", "IdentityProvider",
+           "InitialAccessToken", "KeyState", "MonthlyUsage", "Realm", "ReplayEntry", "SigningKey",
+           "User"]

@@ -1,0 +1,47 @@
+"""Admin API: chat backends (resource servers) of a realm, as ``authserver backends``.
+
+An audience may contain ``/`` (it is often a URL): it is the rest of the path.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from authserver import backends as service
+from authserver.admin import actor, admin_required, json_body
+from authserver.realms import get_realm
+
+blueprint = Blueprint("backends", __name__, url_prefix="/realms/<realm>/backends")
+
+
+@blueprint.get("")
+@admin_required
+def list_backends(realm: str):
+    return jsonify([b.to_dict() for b in service.list_backends(get_realm(realm))])
+
+
+@blueprint.post("")
+@admin_required
+def create_backend(realm: str):
+    backend = service.create_backend(get_realm(realm), json_body(), actor())
+    return jsonify(backend.to_dict()), 201
+
+
+@blueprint.get("/<path:audience>")
+@admin_required
+def show_backend(realm: str, audience: str):
+    return jsonify(service.get_backend(get_realm(realm), audience).to_dict())
+
+
+@blueprint.patch("/<path:audience>")
+@admin_required
+def update_backend(realm: str, audience: str):
+    backend = service.update_backend(get_realm(realm), audience, json_body(), actor())
+    return jsonify(backend.to_dict())
+
+
+@blueprint.delete("/<path:audience>")
+@admin_required
+def delete_backend(realm: str, audience: str):
+    service.delete_backend(get_realm(realm), audience, actor())
+    return "", 204

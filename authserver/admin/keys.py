@@ -1,0 +1,27 @@
+"""Admin API: a realm's signing keys (RFC 7517), as ``authserver keys``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from authserver import validation
+from authserver.admin import admin_required, json_body
+from authserver.realms import get_realm
+from authserver.services import services
+
+blueprint = Blueprint("keys", __name__, url_prefix="/realms/<realm>/keys")
+
+
+@blueprint.get("")
+@admin_required
+def list_keys(realm: str):
+    svc, realm_row = services().keys, get_realm(realm)
+    svc.maintain(realm_row)
+    return jsonify([key.to_dict() for key in svc.list_keys(realm_row)])
+
+
+@blueprint.post("/rotate")
+@admin_required
+def rotate(realm: str):
+    data = validation.only_fields(json_body(optional=True), {"alg"}, "key rotation")
+    return jsonify(services().keys.rotate(get_realm(realm), data.get("alg")).to_dict()), 201

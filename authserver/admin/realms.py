@@ -1,0 +1,25 @@
+"""Admin API: realms (one per chat application). Only tokens of the ADMIN_REALM get here."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from authserver import realms as service
+from authserver import validation
+from authserver.admin import admin_required, json_body
+
+blueprint = Blueprint("realms", __name__)
+
+
+@blueprint.get("/realms")
+@admin_required
+def list_realms():
+    return jsonify([realm.to_dict() for realm in service.list_realms()])
+
+
+@blueprint.post("/realms")
+@admin_required
+def create_realm():
+    data = validation.only_fields(json_body(), {"name", "alg"}, "realm")
+    realm = service.create_realm(data.get("name"), data.get("alg"))
+    return jsonify(realm.to_dict()), 201

@@ -1,0 +1,140 @@
+"""``authserver idps``: a realm's connections to upstream identity providers."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import AppGroup
+
+from authserver import idps as service
+from authserver.cli.output import emit, json_option
+from authserver.errors import InvalidInput
+from authserver.realms import get_realm
+
+idps = AppGroup("idps", help="Manage identity provider connections.")
+COLUMNS = ("name", "type", "trust", "provisioning", "user_id_claim", "disabled")
+realm_option = click.option("--realm", required=True, help="Realm name.")
+ACTOR = "cli"
+
+
+def _connection_options(command):
+    options = [
+        click.option("--trust", type=click.Choice(["verified", "unverified"])),
+        click.option("--user-id-claim", help="Claim or template naming the user, e.g. email or {idp}:{sub}."),
+        click.option("--provisioning", type=click.Choice(["create", "link_verified_email", "existing_only"])),
+        click.option("--issuer", help="oidc: the upstream issuer URL."),
+        click.option("--client-id", "client_ids", multiple=True,
+                     help="oidc: our client id at the upstream IdP (repeatable)."),
+        click.option("--userinfo/--no-userinfo", default=None,
+                     help="oidc: also accept access tokens, checked at userinfo."),
+        click.option("--userinfo-url", help="oauth2_userinfo: the profile endpoint."),
+        click.option("--subject-claim", help="oauth2_userinfo: the claim holding the subject."),
+        click.option("--client", "signing_client", help="backend_assertion: the client whose keys sign."),
+        click.option("--shared-secret", is_flag=True, default=None,
+                     help="backend_assertion: also accept HS256 with a generated secret (shown once)."),
+        click.option("--config", "config_json", help="Connector settings as a JSON object."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _data(kind, trust, user_id_claim, provisioning, issuer, client_ids, userinfo, userinfo_url,
+          subject_claim, signing_client, shared_secret, config_json) -> dict:
+    config = _json_object(config_json) if config_json else {}
+    for key, value in (("issuer", issuer), ("userinfo_url", userinfo_url),
+                       ("subject_claim", subject_claim), ("userinfo", userinfo)):
+        if value is not None:
+            config[key] = value
+    if client_ids:
+        config["client_ids"] = list(client_ids)
+    data = {"trust": trust, "user_id_claim": user_id_claim, "provisioning": provisioning,
+            "client_id": signing_client, "shared_secret": shared_secret}
+    data = {k: v for k, v in data.items() if v is not None}
+    if config or kind:
+        data["config"] = config
+    return data
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise InvalidInput("--config: not valid JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidInput("--config: must be a JSON object")
+    return value
+
+
+def _show(idp, secret, as_json):
+    data = idp.to_dict()
+    if secret:
+        data["shared_secret"] = secret
+    emit(data, as_json, None)
+
+
+@idps.command("create")
+@realm_option
+@click.option("--name", required=True)
+@click.option("--type", "kind", required=True, help="Connector: oidc, oauth2_userinfo, backend_assertion, …")
+@_connection_options
+@json_option
+def create(realm, name, kind, as_json, **options):
+    """Connect the realm to an upstream identity provider."""
+    data = {"name": name, "type": kind, **_data(kind, **options)}
+    idp, secret = service.create_idp(get_realm(realm), data, ACTOR)
+    _show(idp, secret, as_json)
+
+
+@idps.command("update")
+@realm_option
+@click.option("--name", required=True)
+@_connection_options
+@json_option
+def update(realm, name, as_json, **options):
+    """Change a connection (connector settings given replace the old ones)."""
+    realm_row = get_realm(realm)
+    data = _data(None, **options)
+    if "config" in data:
+        data["config"] = {**service.get_idp(realm_row, name).config, **data["config"]}
+    idp, secret = service.update_idp(realm_row, name, data, ACTOR)
+    _show(idp, secret, as_json)
+
+
+@idps.command("list")
+@realm_option
+@json_option
+def list_(realm, as_json):
+    """List connections."""
+    emit([i.to_dict() for i in service.list_idps(get_realm(realm))], as_json, COLUMNS)
+
+
+@idps.command("show")
+@realm_option
+@click.option("--name", required=True)
+@json_option
+def show(realm, name, as_json):
+    """Show one connection."""
+    emit(service.get_idp(get_realm(realm), name).to_dict(), as_json, None)
+
+
+def _toggle(disabled: bool):
+    def command(realm, name, as_json):
+        idp, _ = service.update_idp(get_realm(realm), name, {"disabled": disabled}, ACTOR)
+        emit(idp.to_dict(), as_json, None)
+    return command
+
+
+for _verb, _disabled in (("disable", True), ("enable", False)):
+    idps.command(_verb, help=f"{_verb.capitalize()} a connection.")(
+        realm_option(click.option("--name", required=True)(json_option(_toggle(_disabled)))))
+
+
+@idps.command("delete")
+@realm_option
+@click.option("--name", required=True)
+def delete(realm, name):
+    """Delete a connection and its identity links."""
+    service.delete_idp(get_realm(realm), name, ACTOR)
+    click.echo(f"deleted identity provider {name!r}")

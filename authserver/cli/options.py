@@ -1,0 +1,30 @@
+"""Options and input files shared by the CLI's commands."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from authserver.errors import InvalidInput
+
+realm_option = click.option("--realm", required=True, help="Realm name.")
+ACTOR = "cli"  # who the audit log names for changes made from the command line
+
+
+def read_json_file(path: str, option: str) -> Any:
+    """The JSON in ``path``; an unreadable file or bad JSON is one line of error."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as exc:
+        raise InvalidInput(f"{option}: cannot read {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise InvalidInput(f"{option}: {path} is not valid JSON{where}") from None
+
+
+def given(**fields: Any) -> dict[str, Any]:
+    """Only the options the user gave (absent: ``None`` or an empty multiple option)."""
+    return {name: value for name, value in fields.items() if value is not None and value != ()}

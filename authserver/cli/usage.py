@@ -1,0 +1,40 @@
+"""``authserver usage``: unique users per month (how chat vendors bill)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import click
+
+from authserver import usage as service
+from authserver.cli.output import emit_json, emit_table
+from authserver.realms import get_realm
+
+COLUMNS = ("client_id", "idp", "anonymous", "users")
+
+
+@click.command("usage")
+@click.option("--realm", required=True)
+@click.option("--month", help="YYYY-MM (default: this month).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+def usage_command(realm, month, fmt):
+    """Monthly active users of REALM, by client and identity provider."""
+    report = service.report(get_realm(realm), month)
+    if fmt == "json":
+        emit_json(report)
+    elif fmt == "csv":
+        click.echo(_csv(report), nl=False)
+    else:
+        click.echo(f"{report['realm']} {report['month']}: {report['active_users']} active users "
+                   f"({report['identified_users']} identified, {report['anonymous_users']} anonymous)")
+        emit_table(report["by_client_and_idp"], COLUMNS)
+
+
+def _csv(report: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["month", *COLUMNS])
+    for row in report["by_client_and_idp"]:
+        writer.writerow([report["month"], *(row[c] for c in COLUMNS)])
+    return out.getvalue()

@@ -1,0 +1,51 @@
+"""``authserver users``: list, show, disable and enable chat users."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from authserver import users as service
+from authserver.cli.output import emit, json_option
+from authserver.realms import get_realm
+
+users = AppGroup("users", help="Manage chat users.")
+COLUMNS = ("_id", "user_id", "state", "verified", "name", "email", "workspaces")
+realm_option = click.option("--realm", required=True, help="Realm name.")
+user_argument = click.argument("user")
+
+
+@users.command("list")
+@realm_option
+@click.option("--limit", type=click.IntRange(1, 100000), default=1000, show_default=True)
+@json_option
+def list_(realm, limit, as_json):
+    """List users."""
+    emit([u.to_dict() for u in service.list_users(get_realm(realm), limit)], as_json, COLUMNS)
+
+
+@users.command("show")
+@realm_option
+@user_argument
+@json_option
+def show(realm, user, as_json):
+    """Show USER (its _id or user_id)."""
+    emit(service.get_user(get_realm(realm), user).to_dict(), as_json, None)
+
+
+@users.command("disable")
+@realm_option
+@user_argument
+@json_option
+def disable(realm, user, as_json):
+    """Disable USER: no further tokens."""
+    emit(service.set_user_disabled(get_realm(realm), user, True, "cli").to_dict(), as_json, None)
+
+
+@users.command("enable")
+@realm_option
+@user_argument
+@json_option
+def enable(realm, user, as_json):
+    """Enable USER again."""
+    emit(service.set_user_disabled(get_realm(realm), user, False, "cli").to_dict(), as_json, None)
