@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _init_database(app)
     _init_services(app)
     _register_endpoints(app)
+    _init_production(app)
     return app
 
 
@@ -75,3 +76,16 @@ def _register_endpoints(app: Flask) -> None:
 
     app.extensions["authserver.oauth2"] = build_authorization_server(app)
     register_endpoints(app)
+
+
+def _init_production(app: Flask) -> None:
+    """Rate limits, metrics and logs; client addresses from trusted reverse proxies."""
+    from authserver import limits, observability
+
+    limits.init_app(app)
+    observability.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -51,9 +51,22 @@ class PrivateKeyJWTAuthentication(JWTBearerClientAssertion):
         return token.claims
 
     def verify_claims(self, claims) -> None:
-        super().verify_claims(claims)
+        """Authlib's RFC 7523 §3 checks, on the server's clock (Authlib's use the wall clock),
+        and a bounded lifetime, before the ``jti`` is spent."""
+        registry = jwt.JWTClaimsRegistry(
+            now=lambda: int(services().clock()), leeway=self.leeway, iss={"essential": True},
+            sub={"essential": True}, aud={"essential": True, "values": self.get_audiences()},
+            exp={"essential": True}, jti={"essential": True})
+        try:
+            registry.validate(claims)
+        except JoseError as exc:
+            raise InvalidClientError(description=f"The client assertion is invalid: {exc.error}.") from None
+        if claims["sub"] != claims["iss"]:
+            raise InvalidClientError(description="Issuer and Subject MUST match.")
         if claims["exp"] - services().clock() > MAX_ASSERTION_LIFETIME + self.leeway:
             raise InvalidClientError(description="The client assertion lives too long.")
+        if not self.validate_jti(claims, claims["jti"]):
+            raise InvalidClientError(description="The client assertion was used before.")
 
     def validate_jti(self, claims, jti) -> bool:
         key = f"client-assertion|{g.realm_issuer}|{claims['sub']}|{jti}"

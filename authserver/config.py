@@ -30,13 +30,29 @@ DEFAULTS: dict[str, Any] = {
     "CLOCK_SKEW_SECONDS": 60,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    "ANONYMOUS_SESSION_LIMIT": 30,  # anonymous sessions one client may create per source address…
+    "ANONYMOUS_SESSION_WINDOW": 3600,  # …in this many seconds
     "ADMIN_REALM": "default",  # tokens of this realm's admin clients administer every realm
+    # Production (authserver.limits, authserver.observability, authserver.http_client)
+    "REDIS_URL": None,  # shared rate-limit counters; None: the database
+    "REDIS_KEY_PREFIX": "authserver:rl:",
+    "TOKEN_RATE_LIMIT": 60_000,  # token requests per client per window; 0 = off
+    "TOKEN_RATE_WINDOW": 60,
+    "AUTH_FAILURE_LIMIT": 10,  # failed client authentications per client and address; 0 = off
+    "AUTH_FAILURE_WINDOW": 300,
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
+    "UPSTREAM_CONNECT_TIMEOUT": 3.05,  # seconds, outbound calls to upstream IdPs
+    "UPSTREAM_READ_TIMEOUT": 5.0,
+    "LOG_FORMAT": "json",  # json | text; tests keep Flask's default logging
+    "LOG_LEVEL": "INFO",
 }
 
-_POSITIVE_INTS = ("JWKS_MAX_AGE", "KEY_PREPUBLICATION_SECONDS", "KEY_CACHE_SECONDS",
+_POSITIVE_INTS = ("ANONYMOUS_SESSION_LIMIT", "ANONYMOUS_SESSION_WINDOW", "JWKS_MAX_AGE", "KEY_PREPUBLICATION_SECONDS", "KEY_CACHE_SECONDS",
                   "MAX_TOKEN_LIFETIME", "DEFAULT_TOKEN_LIFETIME", "SQLITE_BUSY_TIMEOUT_MS",
                   "MAX_CONTENT_LENGTH")
-_NON_NEGATIVE_INTS = ("KEY_ROTATION_INTERVAL", "CLOCK_SKEW_SECONDS")
+_NON_NEGATIVE_INTS = ("KEY_ROTATION_INTERVAL", "CLOCK_SKEW_SECONDS", "TOKEN_RATE_LIMIT",
+                      "AUTH_FAILURE_LIMIT", "TRUSTED_PROXIES")
+_PRODUCTION_POSITIVE_INTS = ("TOKEN_RATE_WINDOW", "AUTH_FAILURE_WINDOW")
 
 
 class ConfigError(Exception):
@@ -76,6 +92,7 @@ def validate_config(config: Mapping[str, Any]) -> None:
     if not isinstance(config["ADMIN_REALM"], str) or not _REALM_NAME.match(config["ADMIN_REALM"]):
         raise ConfigError("ADMIN_REALM", f"must be a realm name, got {config['ADMIN_REALM']!r}")
     _validate_base_url(config.get("ISSUER_BASE_URL"))
+    _validate_production(config)
     _validate_database_uri(config.get("SQLALCHEMY_DATABASE_URI"))
 
 
@@ -103,3 +120,20 @@ def _validate_database_uri(value: Any) -> None:
     if value.startswith("postgresql://") or value.startswith("postgresql+psycopg2"):
         raise ConfigError("SQLALCHEMY_DATABASE_URI",
                           "use the psycopg 3 driver: postgresql+psycopg://…")
+
+
+def _validate_production(config: Mapping[str, Any]) -> None:
+    for key in _PRODUCTION_POSITIVE_INTS:
+        _require_int(config, key, minimum=1)
+    for key in ("UPSTREAM_CONNECT_TIMEOUT", "UPSTREAM_READ_TIMEOUT"):
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
+            raise ConfigError(key, f"must be a number of seconds in (0, 60], got {value!r}")
+    url = config.get("REDIS_URL")
+    if url is not None and (not isinstance(url, str)
+                            or not url.startswith(("redis://", "rediss://", "unix://"))):
+        raise ConfigError("REDIS_URL", f"must be a redis:// or rediss:// URL, got {url!r}")
+    if config.get("LOG_FORMAT") not in ("json", "text"):
+        raise ConfigError("LOG_FORMAT", f"must be json or text, got {config.get('LOG_FORMAT')!r}")
+    if config.get("LOG_LEVEL") not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")

@@ -41,7 +41,7 @@ def select_idp(realm: Realm, client: Client, token: str, token_type: str,
         if idp is None:
             raise SubjectTokenRefused("the identity provider is not allowed for this client")
         return idp
-    issuer = _unverified_issuer(token) if token_type != TOKEN_TYPE_ACCESS_TOKEN else None
+    issuer = unverified_issuer(token) if token_type != TOKEN_TYPE_ACCESS_TOKEN else None
     candidates = [idp for idp in allowed.values() if _accepts(idp, token_type, issuer)]
     if len(candidates) == 1:
         return candidates[0]
@@ -69,7 +69,7 @@ def _accepts(idp: IdentityProvider, token_type: str, issuer: str | None) -> bool
     return idp.config.get("issuer") in (None, issuer)
 
 
-def _unverified_issuer(token: str) -> str | None:
+def unverified_issuer(token: str) -> str | None:
     """The ``iss`` of a JWT, read before verification only to route it to its connection."""
     try:
         payload = json.loads(urlsafe_b64decode(token.split(".")[1].encode()))

@@ -3,7 +3,8 @@ always, a response size cap, no redirects, and network failures as ``UpstreamUna
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 import requests
 
@@ -18,6 +19,8 @@ class RequestsHttpClient:
         self._timeout = (connect_timeout, read_timeout)
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"authserver/{__version__}"
+        #: ``observer(url, status or None, seconds)`` after every call (metrics)
+        self.observer: Callable[[str, int | None, float], None] | None = None
 
     def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> HttpResponse:
         return self._send("GET", url, headers=headers)
@@ -27,6 +30,16 @@ class RequestsHttpClient:
         return self._send("POST", url, headers=headers, data=data)
 
     def _send(self, method: str, url: str, **kwargs) -> HttpResponse:
+        started, status = time.perf_counter(), None
+        try:
+            response = self._receive(method, url, **kwargs)
+            status = response.status
+            return response
+        finally:
+            if self.observer is not None:
+                self.observer(url, status, time.perf_counter() - started)
+
+    def _receive(self, method: str, url: str, **kwargs) -> HttpResponse:
         try:
             with self._session.request(method, url, timeout=self._timeout, stream=True,
                                        allow_redirects=False, **kwargs) as response:

@@ -12,12 +12,13 @@ partial unique indexes guarantee at most one ``active`` and one ``next`` key per
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from authserver import jose
 from authserver.config import SIGNING_ALGORITHMS
@@ -25,6 +26,8 @@ from authserver.crypto import SecretBox
 from authserver.errors import Conflict, InvalidInput, NotFound
 from authserver.extensions import db
 from authserver.models import KeyState, Realm, SigningKey
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,15 @@ class KeyService:
     def _cached(self, realm_name: str) -> _RealmKeys:
         entry = self._cache.get(realm_name)
         if entry is None or self._clock() >= entry.valid_until:
-            entry = self._load(realm_name)
+            try:
+                entry = self._load(realm_name)
+            except SQLAlchemyError:
+                if entry is None:
+                    raise
+                db.session.rollback()  # database down: keep answering from memory
+                log.warning("signing keys of realm %s served from memory: database unavailable",
+                            realm_name)
+                return entry
             with self._lock:
                 self._cache[realm_name] = entry
         return entry

@@ -1,17 +1,23 @@
 """Token profile instances per chat backend, with the vendor credential unsealed once and
-kept in memory (rebuilt when the backend changes)."""
+kept in memory (rebuilt when the backend's profile or credential changes).
+
+The instances live in ``app.extensions``: two apps on two databases never share one, even
+when their backends have the same row id.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
 
+from flask import current_app
+
 from authserver.models import ChatBackend
 from authserver.plugin_api import PluginConfigError, TokenProfile
 from authserver.plugins import profile_class
 from authserver.services import services
 
-_instances: dict[int, tuple[int, TokenProfile]] = {}
+EXTENSION = "authserver.profiles"
 _lock = threading.Lock()
 
 
@@ -20,13 +26,23 @@ def credential_context(backend: ChatBackend) -> str:
 
 
 def profile_for(backend: ChatBackend) -> TokenProfile:
-    cached = _instances.get(backend.id)
-    if cached and cached[0] == backend.updated_at:
+    instances = _instances()
+    version = (backend.updated_at, backend.profile, backend.credential_sealed)
+    cached = instances.get(backend.id)
+    if cached and cached[0] == version:
         return cached[1]
     instance = _build(backend)
     with _lock:
-        _instances[backend.id] = (backend.updated_at, instance)
+        instances[backend.id] = (version, instance)
     return instance
+
+
+def _instances() -> dict[int, tuple[tuple, TokenProfile]]:
+    extensions = current_app.extensions
+    if EXTENSION not in extensions:
+        with _lock:
+            extensions.setdefault(EXTENSION, {})
+    return extensions[EXTENSION]
 
 
 def _build(backend: ChatBackend) -> TokenProfile:

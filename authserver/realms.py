@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from authserver.errors import Conflict, InvalidInput, NotFound
 from authserver.extensions import db
@@ -23,9 +24,18 @@ def validate_realm_name(name: str) -> str:
 
 
 def get_realm(name: str) -> Realm:
+    """The realm named ``name``. Realms are never renamed or deleted, so a process keeps
+    the rows it has read and attaches a copy to the session without a query (hot path;
+    also lets discovery answer while the database is down)."""
+    known = services().realm_rows.get(name)
+    if known is not None:
+        realm = Realm(id=known[0], name=name, created_at=known[1])
+        make_transient_to_detached(realm)
+        return db.session.merge(realm, load=False)
     realm = db.session.scalar(select(Realm).where(Realm.name == name))
     if realm is None:
         raise NotFound(f"no realm named {name!r}")
+    services().realm_rows[name] = (realm.id, realm.created_at)
     return realm
 
 

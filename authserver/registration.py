@@ -92,8 +92,8 @@ def update_registration(realm: Realm, client: Client, metadata: Any) -> Client:
     _check_identity(client, metadata)
     if data.pop("auth_method", client.auth_method) != client.auth_method:
         raise InvalidInput("token_endpoint_auth_method: cannot be changed; register a new client")
-    replaced = {"name": DEFAULT_CLIENT_NAME, "grant_types": clients.default_grant_types(client.auth_method), "audiences": [],
-                "scopes": [], "redirect_uris": [], "jwks": None, "jwks_uri": None,
+    replaced = {"name": DEFAULT_CLIENT_NAME, "grant_types": clients.default_grant_types(client.auth_method),
+                "audiences": [], "scopes": [], "redirect_uris": [], "jwks": None, "jwks_uri": None,
                 "allow_delegation": False}
     return clients.update_client(realm, client.client_id, {**replaced, **data},
                                  actor=f"client:{client.client_id}")

@@ -10,8 +10,11 @@ from __future__ import annotations
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from flask import Flask, g
 
+from authserver import limits
 from authserver.client_auth import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
 from authserver.clients import find_client
+from authserver.endpoints.introspection import TokenIntrospection
+from authserver.endpoints.revocation import TokenRevocation
 from authserver.grants.client_credentials import ClientCredentialsGrant
 from authserver.grants.token_exchange import TokenExchangeGrant
 
@@ -27,6 +30,12 @@ class ChatAuthorizationServer(AuthorizationServer):
     def _realm_client(client_id: str):
         """Clients of the realm in the URL only: a client of another realm does not exist here."""
         return find_client(g.realm, client_id) if isinstance(client_id, str) else None
+
+    def authenticate_client(self, request, methods, endpoint="token"):
+        """Authlib's client authentication under the rate limits (:mod:`authserver.limits`)."""
+        authenticate = super().authenticate_client
+        return limits.guard_client_authentication(
+            lambda: authenticate(request, methods, endpoint), endpoint)
 
     def handle_error_response(self, request, error):
         if error.error == "invalid_client":
@@ -58,4 +67,6 @@ def build_authorization_server(app: Flask) -> ChatAuthorizationServer:
     server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication())
     server.register_grant(ClientCredentialsGrant)
     server.register_grant(TokenExchangeGrant)
+    server.register_endpoint(TokenIntrospection)
+    server.register_endpoint(TokenRevocation)
     return server

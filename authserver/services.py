@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
@@ -22,18 +22,21 @@ class Services:
     box: SecretBox
     hasher: SecretHasher
     keys: KeyService
+    http: RequestsHttpClient
     replay: DatabaseReplayCache
     connectors: ConnectorRegistry
+    realm_rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # name → (id, created_at)
 
 
 def build_services(config: dict, clock: SystemClock | None = None) -> Services:
     clock = clock or SystemClock()
     box = SecretBox(config["SECRET_KEY"])
     replay = DatabaseReplayCache(clock)
-    context = ConnectorContext(http=RequestsHttpClient(), clock=clock, replay_cache=replay,
+    http = RequestsHttpClient(config["UPSTREAM_CONNECT_TIMEOUT"], config["UPSTREAM_READ_TIMEOUT"])
+    context = ConnectorContext(http=http, clock=clock, replay_cache=replay,
                                logger=logging.getLogger("authserver.connectors"))
     return Services(clock=clock, box=box, hasher=SecretHasher(config["SECRET_KEY"]),
-                    keys=KeyService(config, box, clock), replay=replay,
+                    keys=KeyService(config, box, clock), http=http, replay=replay,
                     connectors=ConnectorRegistry(context))
 
 

@@ -1,15 +1,18 @@
 """Monthly active users per realm, by client and IdP: how chat vendors bill.
 
-Each process remembers which (realm, month, user, client, idp) it has already recorded, so
-a user's hundredth token of the month costs no database write; the first one inserts a
-row, and the unique constraint absorbs the same insert from other processes.
+Each app remembers (in ``app.extensions``, so apps on other databases never share it) which
+(realm, month, user, client, idp) it has already recorded, so a user's hundredth token of
+the month costs no database write; the first one inserts a row, and the unique constraint
+absorbs the same insert from other processes.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime
 
+from flask import current_app
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,9 +21,35 @@ from authserver.extensions import db
 from authserver.models import MonthlyUsage, Realm, User
 from authserver.services import services
 
-_seen: set[tuple] = set()
-_lock = threading.Lock()
+EXTENSION = "authserver.usage"
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _MAX_REMEMBERED = 500_000
+_create_lock = threading.Lock()
+
+
+class Recorded:
+    """The usage keys this app has already written (bounded; forgetting only costs a write)."""
+
+    def __init__(self):
+        self._keys: set[tuple] = set()
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: tuple) -> bool:
+        return key in self._keys
+
+    def add(self, key: tuple) -> None:
+        with self._lock:
+            if len(self._keys) >= _MAX_REMEMBERED:
+                self._keys.clear()
+            self._keys.add(key)
+
+
+def _recorded() -> Recorded:
+    extensions = current_app.extensions
+    if EXTENSION not in extensions:
+        with _create_lock:
+            extensions.setdefault(EXTENSION, Recorded())
+    return extensions[EXTENSION]
 
 
 def month_of(timestamp: float) -> str:
@@ -29,7 +58,8 @@ def month_of(timestamp: float) -> str:
 
 def record(realm: Realm, user: User, client_id: str, idp: str, anonymous: bool) -> None:
     key = (realm.id, month_of(services().clock()), user.id, client_id, idp)
-    if key in _seen:
+    recorded = _recorded()
+    if key in recorded:
         return
     try:
         with db.engine.begin() as connection:
@@ -38,15 +68,12 @@ def record(realm: Realm, user: User, client_id: str, idp: str, anonymous: bool) 
                 anonymous=anonymous))
     except IntegrityError:
         pass  # already counted by another process
-    with _lock:
-        if len(_seen) >= _MAX_REMEMBERED:
-            _seen.clear()
-        _seen.add(key)
+    recorded.add(key)
 
 
 def report(realm: Realm, month: str | None = None) -> dict:
     month = month or month_of(services().clock())
-    if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit():
+    if not isinstance(month, str) or not MONTH.fullmatch(month):
         raise InvalidInput(f"month: expected YYYY-MM, got {month!r}")
     base = select(MonthlyUsage).where(MonthlyUsage.realm_id == realm.id, MonthlyUsage.month == month)
     rows = base.subquery()

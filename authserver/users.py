@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from authserver import audit
 from authserver.errors import InvalidInput, NotFound, ServiceError
 from authserver.extensions import db
-from authserver.models import IdentityLink, IdentityProvider, Realm, User
+from authserver.idps import BACKEND_ASSERTION
+from authserver.models import DeviceSession, IdentityLink, IdentityProvider, Realm, User
 from authserver.models.user import ACTIVE, DISABLED, MERGED
 from authserver.plugin_api import Identity
 from authserver.services import services
@@ -64,22 +65,55 @@ def set_user_disabled(realm: Realm, key: str, disabled: bool, actor: str) -> Use
     return user
 
 
-def resolve_user(realm: Realm, idp: IdentityProvider, identity: Identity) -> User:
-    """The user this verified identity maps to, provisioned if the policy allows."""
+def resolve_user(realm: Realm, idp: IdentityProvider, identity: Identity,
+                 adopt: DeviceSession | None = None) -> tuple[User, str | None]:
+    """The user this verified identity maps to, provisioned if the policy allows.
+
+    With ``adopt`` (a device session of an anonymous user, being upgraded by this login),
+    that user receives the ``user_id`` if nobody holds it yet ("assigned"), or is merged
+    into the user who does ("merged"); either way the session ends. Returns the user and
+    that outcome (None without ``adopt``).
+    """
+    anonymous = db.session.get(User, adopt.user_pk) if adopt is not None else None
+    outcome = None
     link = _find_link(realm, idp, identity.subject)
     if link is None:
         try:
-            link = _provision(realm, idp, identity)
+            link = _provision(realm, idp, identity, anonymous)
+            if anonymous is not None and link.user_pk == anonymous.id:
+                outcome = "assigned"
+                end_session(adopt)
             db.session.commit()
-        except IntegrityError:
-            db.session.rollback()  # a concurrent first login won; use its rows
+        except (IntegrityError, ProvisioningRefused) as exc:
+            db.session.rollback()  # a concurrent first login may have won; use its rows
             link = _find_link(realm, idp, identity.subject)
+            if link is None and isinstance(exc, ProvisioningRefused):
+                raise
             if link is None:
                 raise ProvisioningRefused("the user_id for this subject belongs to another user") from None
     user = db.session.get(User, link.user_pk)
     _check_usable(user)
+    if anonymous is not None and outcome is None:
+        merge_into(anonymous, user, adopt)
+        outcome = "merged"
     _refresh(user, link, idp, identity)
-    return user
+    return user, outcome
+
+
+def end_session(session: DeviceSession) -> None:
+    """Mark a device session ended in the current transaction (the caller commits)."""
+    session.ended_at = int(services().clock())
+
+
+def merge_into(anonymous: User, target: User, session: DeviceSession) -> None:
+    """One transaction: the anonymous user points at ``target``, its session ends."""
+    if anonymous.identified:
+        raise ProvisioningRefused("an identified user is never reassigned")
+    anonymous.state, anonymous.merged_into = MERGED, target.uid
+    if anonymous.unverified and not target.unverified:
+        target.unverified = anonymous.unverified
+    end_session(session)
+    db.session.commit()
 
 
 def _find_link(realm: Realm, idp: IdentityProvider, subject: str) -> IdentityLink | None:
@@ -88,11 +122,15 @@ def _find_link(realm: Realm, idp: IdentityProvider, subject: str) -> IdentityLin
         IdentityLink.subject == subject))
 
 
-def _provision(realm: Realm, idp: IdentityProvider, identity: Identity) -> IdentityLink:
+def _provision(realm: Realm, idp: IdentityProvider, identity: Identity,
+               anonymous: User | None = None) -> IdentityLink:
     user_id = derive_user_id(idp, identity)
     user = _existing_user_for(realm, idp, identity, user_id)
     now = int(services().clock())
-    if user is None:
+    if user is None and anonymous is not None:
+        user = anonymous
+        user.user_id, user.verified = user_id, idp.verified
+    elif user is None:
         user = User(realm_id=realm.id, uid=new_uid(), user_id=user_id, verified=idp.verified,
                     workspaces=[], state=ACTIVE, created_at=now, last_seen_at=now)
         db.session.add(user)
@@ -170,7 +208,7 @@ def _refresh(user: User, link: IdentityLink, idp: IdentityProvider, identity: Id
 
 def _apply_profile(user: User, idp: IdentityProvider, identity: Identity) -> bool:
     before = user.to_dict()
-    profile = {f: identity.claims[f] for f in PROFILE_FIELDS if isinstance(identity.claims.get(f), str)}
+    profile = _profile(idp, identity)
     if idp.verified:
         for field, value in profile.items():
             setattr(user, field, value)
@@ -182,3 +220,22 @@ def _apply_profile(user: User, idp: IdentityProvider, identity: Identity) -> boo
     if identity.workspace and identity.workspace not in (user.workspaces or []):
         user.workspaces = [*(user.workspaces or []), identity.workspace]
     return user.to_dict() != before
+
+
+def _profile(idp: IdentityProvider, identity: Identity) -> dict[str, str]:
+    """The profile fields a login tells, through the connection's ``claim_mapping``
+    ({field: upstream claim}). A trusted IdP's email counts only when it says the address is
+    verified (else it could later link someone else's login by email): otherwise it stays
+    non-verified data."""
+    claims = {**identity.claims, **{field: identity.claims[claim]
+                                    for field, claim in (idp.claim_mapping or {}).items()
+                                    if claim in identity.claims}}
+    profile = {f: claims[f] for f in PROFILE_FIELDS if isinstance(claims.get(f), str)}
+    if idp.verified and "email" in profile and not _vouched_email(idp, claims):
+        profile.pop("email")
+    return profile
+
+
+def _vouched_email(idp: IdentityProvider, claims: dict[str, Any]) -> bool:
+    """The app's own backend is the authority on its users' emails; an IdP must say so."""
+    return idp.type == BACKEND_ASSERTION or claims.get("email_verified") is True

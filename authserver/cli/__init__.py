@@ -44,8 +44,20 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from authserver.cli import (admin, audit, backends, clients, idps, init, keys, plugins, realms,
-                                serve, usage, users)
+    from authserver.cli import (
+        admin,
+        audit,
+        backends,
+        clients,
+        idps,
+        init,
+        keys,
+        plugins,
+        realms,
+        serve,
+        usage,
+        users,
+    )
 
     main.add_command(init.init_command)
     main.add_command(realms.realms)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 from flask.cli import AppGroup
 
 from authserver.cli.output import emit, json_option

@@ -6,6 +6,7 @@ import csv
 import io
 
 import click
+from flask.cli import with_appcontext
 
 from authserver import usage as service
 from authserver.cli.output import emit_json, emit_table
@@ -15,6 +16,7 @@ COLUMNS = ("client_id", "idp", "anonymous", "users")
 
 
 @click.command("usage")
+@with_appcontext
 @click.option("--realm", required=True)
 @click.option("--month", help="YYYY-MM (default: this month).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")

@@ -6,7 +6,12 @@ import logging
 
 from authlib.oauth2.base import OAuth2Error
 from flask import Flask, jsonify
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
+
+from authserver.extensions import db
+from authserver.oauth_errors import TemporarilyUnavailableError
 
 from authserver.errors import ServiceError
 
@@ -20,6 +25,8 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(OAuth2Error, _oauth2_error)
     app.register_error_handler(HTTPException, _http_error)
+    for database_down in (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError):
+        app.register_error_handler(database_down, _database_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
 
 
@@ -52,6 +59,18 @@ def _http_error(exc: HTTPException):
         if name.lower() not in ("content-type", "content-length"):
             response.headers[name] = value
     return response
+
+
+def _database_unavailable(exc: Exception):
+    """The database cannot be reached: nothing was committed (the transaction rolls back),
+    and the client may retry (RFC 6749 §5.2 ``temporarily_unavailable``)."""
+    log.error("database unavailable: %s", exc.__class__.__name__)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the session is discarded anyway
+        pass
+    return _oauth2_error(TemporarilyUnavailableError(
+        description="The service is temporarily unavailable; retry later."))
 
 
 def _unexpected_error(exc: Exception):

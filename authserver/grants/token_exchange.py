@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import logging
 
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, UnauthorizedClientError
+from authlib.oauth2.rfc6749.errors import (
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    UnauthorizedClientError,
+)
 from authlib.oauth2.rfc6749.grants import BaseGrant, TokenEndpointMixin
 from flask import g
 
 from authserver import usage
 from authserver.audience import requested_target, resolve_backend
-from authserver.clients import GRANT_TOKEN_EXCHANGE
+from authserver.clients import GRANT_TOKEN_EXCHANGE, find_client
 from authserver.granted import build_granted_token
-from authserver.oauth_errors import TemporarilyUnavailableError
+from authserver.oauth_errors import InvalidTargetError, TemporarilyUnavailableError
 from authserver.plugin_api import TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT, PluginConfigError
 from authserver.profiles import profile_for
 from authserver.scopes import grant_scopes, narrow_scopes
-from authserver.subjects import read_subject_token, resolve_subject
+from authserver.subjects import actor_claim, read_subject_token, resolve_subject
 from authserver.tokens import bearer_response, issue_profiled_token
 from authserver.users import ProvisioningRefused
 
@@ -49,14 +54,19 @@ class TokenExchangeGrant(BaseGrant, TokenEndpointMixin):
             self.subject = resolve_subject(g.realm, g.realm_issuer, client, token, token_type, form)
         except ProvisioningRefused as exc:
             raise InvalidGrantError(description=exc.message) from None
+        self.subject.extra["act"] = actor_claim(g.realm, g.realm_issuer, client, form)
+        _check_rescoped_audience(self.subject, self.backend.audience)
         self.scopes = self._granted_scopes(client)
 
     def _granted_scopes(self, client) -> list[str]:
         scope = self.request.payload.scope
         granted = grant_scopes(scope, client.scopes, self.backend.scopes, self.backend.default_scopes)
-        if self.subject.held_scopes is not None:
-            return narrow_scopes(scope, [s for s in self.subject.held_scopes if s in granted])
-        return granted
+        if self.subject.held_scopes is None:
+            return granted
+        narrowed = narrow_scopes(scope, [s for s in self.subject.held_scopes if s in granted])
+        if not narrowed:
+            raise InvalidScopeError(description="The subject token holds none of these scopes.")
+        return narrowed
 
     def create_token_response(self):
         client = self.request.client
@@ -72,7 +82,18 @@ class TokenExchangeGrant(BaseGrant, TokenEndpointMixin):
         usage.record(g.realm, self.subject.user, client.client_id, self.subject.idp or "-",
                      anonymous=not self.subject.user.identified)
         body = bearer_response(token, granted.expires_at - granted.issued_at, self.scopes, issued_type)
+        if "upgrade" in self.subject.extra:
+            body["upgrade"] = {**self.subject.extra["upgrade"], "_id": self.subject.user.uid}
         return 200, body, self.TOKEN_RESPONSE_HEADER
+
+
+def _check_rescoped_audience(subject, audience: str) -> None:
+    """Re-exchanging one of our tokens: only an audience it, or its client, already had."""
+    if subject.held_audience is None or audience == subject.held_audience:
+        return
+    held_client = find_client(g.realm, subject.extra.get("held_client") or "")
+    if held_client is None or audience not in held_client.audiences:
+        raise InvalidTargetError(description="The subject token was not issued for this audience.")
 
 
 def _profile(backend):

@@ -10,9 +10,10 @@ from authserver.models.idp import IdentityProvider
 from authserver.models.realm import Realm
 from authserver.models.registration import InitialAccessToken
 from authserver.models.replay import ReplayEntry
+from authserver.models.session import DeviceSession, RevokedToken
 from authserver.models.signing_key import KeyState, SigningKey
 from authserver.models.user import IdentityLink, MonthlyUsage, User
 
-__all__ = ["AuditEvent", "ChatBackend", "Client", "IdentityLink", "IdentityProvider",
-           "InitialAccessToken", "KeyState", "MonthlyUsage", "Realm", "ReplayEntry", "SigningKey",
+__all__ = ["AuditEvent", "ChatBackend", "Client", "DeviceSession", "IdentityLink", "IdentityProvider",
+           "InitialAccessToken", "KeyState", "MonthlyUsage", "Realm", "ReplayEntry", "RevokedToken", "SigningKey",
            "User"]

@@ -43,6 +43,7 @@ class Client(db.Model, ClientMixin):
     allow_delegation: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     registration_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tokens_not_before: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
 

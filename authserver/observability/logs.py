@@ -1,0 +1,98 @@
+"""Structured JSON logs, one object per line, with the request id; and a filter that keeps
+token, secret and key material out of every log line, whatever a caller passed in."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+
+from flask import g, has_request_context, request
+
+ACCESS_LOGGER = "authserver.access"
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
+_SECRET_PARAM = re.compile(
+    r"((?:client_secret|client_assertion|subject_token|actor_token|session_token|access_token|"
+    r"refresh_token|registration_access_token|password|token|secret)[\"']?\s*[=:]\s*[\"']?)"
+    r"[^&\s\"',}]+", re.IGNORECASE)
+_AUTHORIZATION = re.compile(r"(authorization[\"']?\s*[:=]\s*[\"']?)(?:(?:basic|bearer|dpop)\s+)?[^\s\"',}]+",
+                            re.IGNORECASE)
+_PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?(?:-----END [A-Z ]+-----|$)", re.DOTALL)
+_MARK = "_authserver_handler"
+
+
+def redact(text: str) -> str:
+    """``text`` without anything that looks like a JWT, a secret parameter, an
+    ``Authorization`` value or a PEM block."""
+    text = _PEM.sub("[redacted key]", text)
+    text = _JWT.sub("[redacted jwt]", text)
+    text = _AUTHORIZATION.sub(r"\1[redacted]", text)
+    return _SECRET_PARAM.sub(r"\1[redacted]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Renders the message and replaces it by its redacted form (arguments included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string still gets logged, redacted
+            message = str(record.msg)
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": _iso(record.created), "level": record.levelname, "logger": record.name,
+                 "message": record.getMessage()}
+        if has_request_context():
+            entry["request_id"] = g.get("request_id")
+        entry.update(getattr(record, "fields", None) or {})
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return redact(json.dumps(entry, default=str))
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def configure_logging(fmt: str = "json", level: str = "INFO", stream=None) -> logging.Handler:
+    """One handler on the root logger (replacing the one installed before, if any)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RedactingFilter())
+    setattr(handler, _MARK, True)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("werkzeug").setLevel("WARNING")
+    return handler
+
+
+def access_log(status: int, elapsed: float) -> None:
+    """One line per request: method, path (never the query string), status, duration."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if logger.isEnabledFor(logging.INFO):
+        logger.info("%s %s %s", request.method, request.path, status, extra={"fields": {
+            "method": request.method, "path": request.path, "status": status,
+            "duration_ms": round(elapsed * 1000, 2), "remote_addr": request.remote_addr}})
+
+
+def _iso(created: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z"
