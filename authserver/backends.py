@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import current_app
@@ -12,10 +13,12 @@ from authserver import audit, validation
 from authserver.errors import Conflict, InvalidInput, NotFound
 from authserver.extensions import db
 from authserver.models import ChatBackend, Client, Realm
+from authserver.plugin_api import PluginConfigError
 from authserver.plugins import profile_class
+from authserver.profiles import credential_context
 from authserver.services import services
 
-FIELDS = {"audience", "scopes", "default_scopes", "acl_template", "profile", "token_ttl"}
+FIELDS = {"audience", "scopes", "default_scopes", "acl_template", "profile", "token_ttl", "credential"}
 UPDATABLE = FIELDS - {"audience"}
 
 
@@ -86,12 +89,54 @@ def _apply(backend: ChatBackend, data: dict[str, Any]) -> None:
         raise InvalidInput(f"default_scopes: {' '.join(extra)} not among the backend's scopes")
     if "acl_template" in data:
         backend.acl_template = validation.acl_template(data["acl_template"])
-    if "profile" in data:
-        backend.profile = validation.text(data["profile"], "profile", 64)
-        profile_class(backend.profile)
+    if "profile" in data or "credential" in data:
+        _apply_profile(backend, data)
     if "token_ttl" in data:
         backend.token_ttl = validation.integer(data["token_ttl"], "token_ttl", 1,
                                                current_app.config["MAX_TOKEN_LIFETIME"])
+
+
+def _apply_profile(backend: ChatBackend, data: dict[str, Any]) -> None:
+    """Set the token profile and its vendor credential, checked by the profile now (so a
+    bad credential is refused at configuration time) and sealed at rest."""
+    changed = "profile" in data and data["profile"] != backend.profile
+    if "profile" in data:
+        backend.profile = validation.text(data["profile"], "profile", 64)
+    cls = profile_class(backend.profile)
+    given = data.get("credential")
+    if not cls.requires_credential:
+        if given is not None:
+            raise InvalidInput(f"credential: the {backend.profile} profile takes no credential")
+        backend.credential_sealed = None
+        return
+    if given is None and backend.credential_sealed is not None and not changed:
+        return
+    credential = _credential(cls, backend.profile, given)
+    backend.credential_sealed = services().box.seal(json.dumps(credential).encode(),
+                                                    credential_context(backend))
+
+
+def _credential(cls, profile: str, given: Any) -> dict:
+    if given is not None and not isinstance(given, dict):
+        raise InvalidInput("credential: must be a JSON object")
+    generated = cls.generate_credential() or {}
+    if given is None and not generated:
+        raise InvalidInput(f"credential: the {profile} profile needs a vendor credential")
+    try:
+        return dict(cls.validate_credential({**generated, **(given or {})}))
+    except PluginConfigError as exc:
+        raise InvalidInput(f"credential.{exc.key}: {exc.message}") from None
+
+
+def describe_backend(backend: ChatBackend) -> dict[str, Any]:
+    """What ``backends show`` prints: the settings and the profile's public facts (a Matrix
+    backend's public key and jwt_config snippet), never the credential."""
+    from authserver.profiles import profile_for
+
+    data = backend.to_dict()
+    if backend.credential_sealed is not None:
+        data["profile_info"] = profile_for(backend).public_info()
+    return data
 
 
 def _commit(conflict_message: str) -> None:

@@ -49,3 +49,14 @@ def disable(realm, user, as_json):
 def enable(realm, user, as_json):
     """Enable USER again."""
     emit(service.set_user_disabled(get_realm(realm), user, False, "cli").to_dict(), as_json, None)
+
+
+@users.command("revoke-tokens")
+@realm_option
+@user_argument
+@json_option
+def revoke_tokens(realm, user, as_json):
+    """Log USER out everywhere: every token issued until now stops working."""
+    from authserver.revocation import revoke_user_tokens
+
+    emit(revoke_user_tokens(get_realm(realm), user, "cli").to_dict(), as_json, None)
