@@ -42,10 +42,21 @@ class AdminCaller:
 
 def create_blueprint() -> Blueprint:
     """``/admin`` with one nested blueprint per noun (a fresh parent for every app)."""
-    from authserver.admin import audit, backends, clients, initial_tokens, keys, openapi, realms
+    from authserver.admin import (
+        audit,
+        backends,
+        clients,
+        idps,
+        initial_tokens,
+        keys,
+        openapi,
+        realms,
+        usage,
+        users,
+    )
 
     parent = Blueprint("admin", __name__, url_prefix="/admin")
-    for module in (realms, clients, backends, initial_tokens, audit, keys, openapi):
+    for module in (realms, clients, backends, initial_tokens, audit, keys, idps, users, usage, openapi):
         parent.register_blueprint(module.blueprint)
     return parent
 

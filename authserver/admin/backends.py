@@ -24,20 +24,20 @@ def list_backends(realm: str):
 @admin_required
 def create_backend(realm: str):
     backend = service.create_backend(get_realm(realm), json_body(), actor())
-    return jsonify(backend.to_dict()), 201
+    return jsonify(service.describe_backend(backend)), 201
 
 
 @blueprint.get("/<path:audience>")
 @admin_required
 def show_backend(realm: str, audience: str):
-    return jsonify(service.get_backend(get_realm(realm), audience).to_dict())
+    return jsonify(service.describe_backend(service.get_backend(get_realm(realm), audience)))
 
 
 @blueprint.patch("/<path:audience>")
 @admin_required
 def update_backend(realm: str, audience: str):
     backend = service.update_backend(get_realm(realm), audience, json_body(), actor())
-    return jsonify(backend.to_dict())
+    return jsonify(service.describe_backend(backend))
 
 
 @blueprint.delete("/<path:audience>")

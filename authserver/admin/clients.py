@@ -63,3 +63,11 @@ def disable_client(realm: str, client_id: str):
 @admin_required
 def enable_client(realm: str, client_id: str):
     return jsonify(service.set_disabled(get_realm(realm), client_id, False, actor()).to_dict())
+
+
+@blueprint.post("/<client_id>/revoke-tokens")
+@admin_required
+def revoke_tokens(realm: str, client_id: str):
+    from authserver.revocation import revoke_client_tokens
+
+    return jsonify(revoke_client_tokens(get_realm(realm), client_id, actor()).to_dict())

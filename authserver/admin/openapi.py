@@ -40,13 +40,43 @@ CLIENT_FIELDS = {"name": STR, "grant_types": GRANT_TYPES, "audiences": STRINGS, 
                  "allow_anonymous": BOOL, "allow_delegation": BOOL}
 BACKEND_FIELDS = {"scopes": SCOPES, "default_scopes": SCOPES, "acl_template": ACL, "profile": STR,
                   "token_ttl": INT}
+CREDENTIAL = {"type": "object", "writeOnly": True, "description":
+              "The token profile's vendor credential; checked by the profile, stored encrypted, "
+              "never returned (responses say only credential_set)"}
+ROTATE_KEY = {"type": "boolean", "writeOnly": True, "description":
+              "Profiles with a server-generated key (matrix): a new key, other settings kept"}
+PROFILE_INFO = {"type": "object", "readOnly": True, "description":
+                "The profile's public facts (matrix: public_key PEM and a jwt_config snippet)"}
 CLIENT = {**CLIENT_FIELDS, "client_id": STR, "auth_method": AUTH_METHOD, "public": BOOL,
           "scopes": STRINGS, "disabled": BOOL, "created_at": INT, "updated_at": INT}
+
+IDP_FIELDS = {"trust": {"enum": ["verified", "unverified"]}, "user_id_claim": STR,
+              "provisioning": {"enum": ["create", "link_verified_email", "existing_only"]},
+              "claim_mapping": {"type": "object"}, "config": {"type": "object"},
+              "client_id": {"type": ["string", "null"]},
+              "shared_secret": {"type": "boolean", "writeOnly": True,
+                                "description": "backend_assertion: generate an HS256 secret, shown once"}}
+NULLABLE_STR = {"type": ["string", "null"]}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"],
               "properties": {"error": STR, "error_description": STR}},
     "Realm": _obj({"name": STR, "created_at": INT}),
+    "IdentityProvider": {"type": "object", "properties": {
+        **IDP_FIELDS, "name": STR, "type": STR, "shared_secret_set": BOOL, "disabled": BOOL,
+        "created_at": INT, "updated_at": INT}},
+    "IdentityProviderCreate": _obj({**IDP_FIELDS, "name": STR, "type": STR}, ("name", "type")),
+    "IdentityProviderUpdate": _obj({**IDP_FIELDS, "disabled": BOOL}),
+    "User": {"type": "object", "properties": {
+        "_id": STR, "user_id": NULLABLE_STR, "identified": BOOL, "verified": BOOL,
+        "given_name": NULLABLE_STR, "family_name": NULLABLE_STR, "name": NULLABLE_STR,
+        "email": NULLABLE_STR, "picture": NULLABLE_STR, "custom": {"type": ["object", "null"]},
+        "unverified": {"type": ["object", "null"]}, "workspaces": STRINGS,
+        "state": {"enum": ["active", "disabled", "merged"]}, "merged_into": NULLABLE_STR,
+        "created_at": INT, "last_seen_at": {"type": ["integer", "null"]}}},
+    "UsageReport": {"type": "object", "properties": {
+        "realm": STR, "month": STR, "active_users": INT, "identified_users": INT,
+        "anonymous_users": INT, "by_client_and_idp": {"type": "array", "items": {"type": "object"}}}},
     "RealmCreate": _obj({"name": STR, "alg": {"enum": ["ES256", "RS256", "EdDSA"]}}, ("name",)),
     "Client": _obj(CLIENT),
     "IssuedClient": {"allOf": [_ref("Client")], "description": "client_secret is shown only here",
@@ -56,9 +86,9 @@ SCHEMAS: dict[str, Any] = {
     "RotateSecret": _obj({"grace_seconds": {"type": "integer", "minimum": 0, "maximum": 2592000}}),
     "Backend": _obj({**BACKEND_FIELDS, "audience": STR, "scopes": STRINGS,
                      "default_scopes": STRINGS, "credential_set": BOOL, "created_at": INT,
-                     "updated_at": INT}),
-    "BackendCreate": _obj({**BACKEND_FIELDS, "audience": STR}, ("audience",)),
-    "BackendUpdate": _obj(BACKEND_FIELDS),
+                     "updated_at": INT, "profile_info": PROFILE_INFO}),
+    "BackendCreate": _obj({**BACKEND_FIELDS, "audience": STR, "credential": CREDENTIAL}, ("audience",)),
+    "BackendUpdate": _obj({**BACKEND_FIELDS, "credential": CREDENTIAL, "rotate_key": ROTATE_KEY}),
     "InitialTokenRequest": _obj({"ttl": {"type": "integer", "minimum": 60, "maximum": 2592000}}),
     "InitialToken": _obj({"id": INT, "initial_access_token": STR, "expires_at": INT, "expires_in": INT}),
     "AuditEvent": _obj({"id": INT, "at": INT, "actor": STR, "action": STR, "target_type": STR,
@@ -103,6 +133,8 @@ def _op(summary: str, tag: str, response: str | None = None, status: str = "200"
 
 
 CLIENT_PARAMS = ("realm", "client_id")
+IDP_PARAMS = ("realm", "name")
+USER_PARAMS = ("realm", "user")
 BACKEND_PARAMS = ("realm", "audience")
 R = "/admin/realms/{realm}"
 PATHS: dict[str, Any] = {
@@ -126,6 +158,29 @@ PATHS: dict[str, Any] = {
                                                         params=CLIENT_PARAMS)},
     f"{R}/clients/{{client_id}}/enable": {"post": _op("enable client", "clients", "Client",
                                                        params=CLIENT_PARAMS)},
+    f"{R}/clients/{{client_id}}/revoke-tokens": {"post": _op(
+        "revoke client tokens", "clients", "Client", params=CLIENT_PARAMS)},
+    f"{R}/idps": {
+        "get": _op("list idps", "idps", "IdentityProvider", many=True),
+        "post": _op("create idp", "idps", "IdentityProvider", "201", "IdentityProviderCreate"),
+    },
+    f"{R}/idps/{{name}}": {
+        "get": _op("show idp", "idps", "IdentityProvider", params=IDP_PARAMS),
+        "patch": _op("update idp", "idps", "IdentityProvider", body="IdentityProviderUpdate",
+                     params=IDP_PARAMS),
+        "delete": _op("delete idp", "idps", status="204", params=IDP_PARAMS),
+    },
+    f"{R}/users": {"get": {**_op("list users", "users", "User", many=True),
+                           "parameters": [{"$ref": "#/components/parameters/realm"},
+                                          {"$ref": "#/components/parameters/limit"}]}},
+    f"{R}/users/{{user}}": {"get": _op("show user", "users", "User", params=USER_PARAMS)},
+    f"{R}/users/{{user}}/disable": {"post": _op("disable user", "users", "User", params=USER_PARAMS)},
+    f"{R}/users/{{user}}/enable": {"post": _op("enable user", "users", "User", params=USER_PARAMS)},
+    f"{R}/users/{{user}}/revoke-tokens": {"post": _op("revoke user tokens", "users", "User",
+                                                      params=USER_PARAMS)},
+    f"{R}/usage": {"get": {**_op("monthly usage", "usage", "UsageReport"),
+                           "parameters": [{"$ref": "#/components/parameters/realm"},
+                                          {"$ref": "#/components/parameters/month"}]}},
     f"{R}/initial-tokens": {"post": _op(
         "create initial access token", "clients", "InitialToken", "201", "InitialTokenRequest",
         optional_body=True)},
@@ -171,6 +226,9 @@ DOCUMENT: dict[str, Any] = {
             "realm": _param("realm", "Realm name"),
             "client_id": _param("client_id", "Client identifier"),
             "audience": _param("audience", "Chat backend audience (may contain '/')"),
+            "name": _param("name", "Identity provider connection name"),
+            "user": _param("user", "The user's _id or user_id"),
+            "month": _param("month", "YYYY-MM (default: this month)", "query"),
             "limit": _param("limit", "Most recent events to return", "query",
                             {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
         },

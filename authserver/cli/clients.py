@@ -168,3 +168,14 @@ def emit_issued(data: dict, as_json: bool) -> None:
     emit(data, as_json)
     if "client_secret" in data and not as_json:
         click.echo("Store the client_secret now: it is not shown again.", err=True)
+
+
+@clients.command("revoke-tokens")
+@realm_option
+@click.argument("client_id")
+@json_option
+def revoke_tokens(realm: str, client_id: str, as_json: bool) -> None:
+    """Every token issued to CLIENT_ID until now stops working."""
+    from authserver.revocation import revoke_client_tokens
+
+    emit(revoke_client_tokens(get_realm(realm), client_id, ACTOR).to_dict(), as_json, None)

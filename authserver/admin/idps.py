@@ -1,0 +1,49 @@
+"""Admin API: identity provider connections, as ``authserver idps``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from authserver import idps as service
+from authserver.admin import actor, admin_required, json_body
+from authserver.realms import get_realm
+
+blueprint = Blueprint("idps", __name__, url_prefix="/realms/<realm>/idps")
+
+
+def _issued(idp, secret):
+    data = idp.to_dict()
+    if secret:
+        data["shared_secret"] = secret  # generated now, shown once
+    return data
+
+
+@blueprint.get("")
+@admin_required
+def list_idps(realm: str):
+    return jsonify([idp.to_dict() for idp in service.list_idps(get_realm(realm))])
+
+
+@blueprint.post("")
+@admin_required
+def create_idp(realm: str):
+    return jsonify(_issued(*service.create_idp(get_realm(realm), json_body(), actor()))), 201
+
+
+@blueprint.get("/<name>")
+@admin_required
+def show_idp(realm: str, name: str):
+    return jsonify(service.get_idp(get_realm(realm), name).to_dict())
+
+
+@blueprint.patch("/<name>")
+@admin_required
+def update_idp(realm: str, name: str):
+    return jsonify(_issued(*service.update_idp(get_realm(realm), name, json_body(), actor())))
+
+
+@blueprint.delete("/<name>")
+@admin_required
+def delete_idp(realm: str, name: str):
+    service.delete_idp(get_realm(realm), name, actor())
+    return "", 204
