@@ -19,7 +19,7 @@ from authserver.profiles import credential_context
 from authserver.services import services
 
 FIELDS = {"audience", "scopes", "default_scopes", "acl_template", "profile", "token_ttl", "credential"}
-UPDATABLE = FIELDS - {"audience"}
+UPDATABLE = (FIELDS - {"audience"}) | {"rotate_key"}
 
 
 def get_backend(realm: Realm, audience: str) -> ChatBackend:
@@ -91,6 +91,8 @@ def _apply(backend: ChatBackend, data: dict[str, Any]) -> None:
         backend.acl_template = validation.acl_template(data["acl_template"])
     if "profile" in data or "credential" in data:
         _apply_profile(backend, data)
+    if "rotate_key" in data and validation.boolean(data["rotate_key"], "rotate_key"):
+        _rotate_key(backend, data)
     if "token_ttl" in data:
         backend.token_ttl = validation.integer(data["token_ttl"], "token_ttl", 1,
                                                current_app.config["MAX_TOKEN_LIFETIME"])
@@ -126,6 +128,25 @@ def _credential(cls, profile: str, given: Any) -> dict:
         return dict(cls.validate_credential({**generated, **(given or {})}))
     except PluginConfigError as exc:
         raise InvalidInput(f"credential.{exc.key}: {exc.message}") from None
+
+
+def _rotate_key(backend: ChatBackend, data: dict[str, Any]) -> None:
+    """A new server-generated key (a Matrix backend's signing key), the other credential
+    settings kept. It signs from now on: see the profile's key rotation procedure."""
+    cls = profile_class(backend.profile)
+    generated = cls.generate_credential() if cls.requires_credential else None
+    if not generated:
+        raise InvalidInput(f"rotate_key: the {backend.profile} profile has no server-generated key")
+    if "credential" in data:
+        raise InvalidInput("rotate_key: give either a credential or rotate_key, not both")
+    if backend.credential_sealed is None:
+        raise InvalidInput("rotate_key: the chat backend has no credential yet")
+    from authserver.profiles import profile_for
+
+    kept = {k: v for k, v in profile_for(backend).credential.items() if k not in generated}
+    credential = _credential(cls, backend.profile, kept)
+    backend.credential_sealed = services().box.seal(json.dumps(credential).encode(),
+                                                    credential_context(backend))
 
 
 def describe_backend(backend: ChatBackend) -> dict[str, Any]:

@@ -160,7 +160,10 @@ def _set_registration_token(client: Client) -> str:
 
 def _client_id(value: Any) -> str:
     if value is None:
-        return secrets.token_urlsafe(12)
+        generated = secrets.token_urlsafe(12)
+        while not CLIENT_ID.match(generated):  # never a leading '-' (an option, to a CLI) or '_'
+            generated = secrets.token_urlsafe(12)
+        return generated
     if not isinstance(value, str) or not CLIENT_ID.match(value):
         raise InvalidInput("client_id: 3-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     return value

@@ -1,8 +1,35 @@
-"""Running the app under gunicorn from ``authserver serve``."""
+"""Running the app from ``authserver serve``: gunicorn (sync or gthread workers) or granian
+(Rust HTTP server, WSGI interface). Both drain in-flight requests on SIGTERM.
+
+Metrics are multi-process: :func:`prepare_metrics_dir` points ``PROMETHEUS_MULTIPROC_DIR``
+at a fresh directory before any worker starts, so every worker writes its samples there.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 from gunicorn.app.base import BaseApplication
+
+SERVERS = ("granian", "gunicorn")
+DEFAULT_SERVER = "granian"  # measured faster in bench/ (see bench/README.md)
+GRACEFUL_TIMEOUT = 30
+
+
+def prepare_metrics_dir() -> str:
+    """A fresh, empty multiprocess directory (the configured one is emptied first)."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        os.makedirs(path, exist_ok=True)
+        for name in os.listdir(path):
+            if name.endswith(".db"):
+                os.remove(os.path.join(path, name))
+    else:
+        path = tempfile.mkdtemp(prefix="authserver-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
 
 
 class _GunicornApp(BaseApplication):
@@ -20,11 +47,37 @@ class _GunicornApp(BaseApplication):
         return create_app()
 
 
+def _child_exit(_server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
     options = {
         "bind": bind, "workers": workers, "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
-        "graceful_timeout": 30, "timeout": 30, "keepalive": 5,
-        "accesslog": None, "preload_app": False,
+        "graceful_timeout": GRACEFUL_TIMEOUT, "timeout": 30, "keepalive": 5,
+        "accesslog": None, "preload_app": False, "child_exit": _child_exit,
     }
     _GunicornApp(options).run()
+
+
+def run_granian(bind: str, workers: int, threads: int = 1) -> None:
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    host, _, port = bind.rpartition(":")
+    Server("authserver:create_app", factory=True, address=host, port=int(port),
+           interface=Interfaces.WSGI, workers=workers, blocking_threads=threads,
+           backlog=2048, log_access=False, respawn_failed_workers=True,
+           workers_kill_timeout=GRACEFUL_TIMEOUT).serve()
+
+
+def run(server: str, bind: str, workers: int, threads: int = 1) -> None:
+    metrics_dir = prepare_metrics_dir()
+    try:
+        (run_granian if server == "granian" else run_gunicorn)(bind, workers, threads)
+    finally:
+        if metrics_dir.startswith(tempfile.gettempdir()) and "authserver-metrics-" in metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)

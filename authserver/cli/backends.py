@@ -5,6 +5,8 @@ Thin wrappers over :mod:`authserver.backends`, the functions the admin API calls
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
 
 import click
@@ -13,6 +15,7 @@ from flask.cli import AppGroup
 from authserver import backends as service
 from authserver.cli.options import ACTOR, given, read_json_file, realm_option
 from authserver.cli.output import emit, json_option
+from authserver.errors import InvalidInput
 from authserver.realms import get_realm
 
 backends = AppGroup("backends", help="Manage a realm's chat backends (token audiences).")
@@ -27,6 +30,9 @@ def field_options(command: Callable) -> Callable:
         click.option("--acl-template", "acl_template_file", type=click.Path(dir_okay=False),
                      help="JSON file: [{path, methods, filters}] with {user_id}/{uid} placeholders."),
         click.option("--profile", help="Token profile (default: native)."),
+        click.option("--credential", "credential_text", metavar="JSON|@FILE|@-",
+                     help="The profile's vendor credential: a JSON object, @FILE, or @- for "
+                          "stdin. Stored encrypted, never shown again."),
         click.option("--ttl", "token_ttl", type=int, help="Token lifetime, seconds."),
     ]
     for option in reversed(options):
@@ -34,11 +40,26 @@ def field_options(command: Callable) -> Callable:
     return command
 
 
-def backend_data(acl_template_file: str | None = None, **fields) -> dict:
+def backend_data(acl_template_file: str | None = None, credential_text: str | None = None,
+                 **fields) -> dict:
     data = given(**fields)
     if acl_template_file is not None:
         data["acl_template"] = read_json_file(acl_template_file, "--acl-template")
+    if credential_text is not None:
+        data["credential"] = read_credential(credential_text)
     return data
+
+
+def read_credential(text: str):
+    """``--credential``: inline JSON, ``@FILE`` or ``@-`` (stdin). Errors never quote it."""
+    if text == "@-":
+        text = sys.stdin.read()
+    elif text.startswith("@"):
+        return read_json_file(text[1:], "--credential")
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise InvalidInput("--credential: not valid JSON (give a JSON object, @FILE or @-)") from None
 
 
 @backends.command("create")
@@ -48,7 +69,8 @@ def backend_data(acl_template_file: str | None = None, **fields) -> dict:
 @json_option
 def create(realm: str, as_json: bool, **fields) -> None:
     """Register a chat backend."""
-    emit(service.create_backend(get_realm(realm), backend_data(**fields), ACTOR).to_dict(), as_json)
+    backend = service.create_backend(get_realm(realm), backend_data(**fields), ACTOR)
+    emit_described(service.describe_backend(backend), as_json)
 
 
 @backends.command("list")
@@ -64,19 +86,38 @@ def list_(realm: str, as_json: bool) -> None:
 @audience_argument
 @json_option
 def show(realm: str, audience: str, as_json: bool) -> None:
-    """Show one chat backend."""
-    emit(service.get_backend(get_realm(realm), audience).to_dict(), as_json)
+    """Show one chat backend, with its profile's public facts (never the credential)."""
+    emit_described(service.describe_backend(service.get_backend(get_realm(realm), audience)), as_json)
+
+
+def emit_described(data: dict, as_json: bool) -> None:
+    """``describe_backend()``; as text, multi-line public facts (a PEM, the ``jwt_config``
+    snippet) are printed as blocks, ready to paste."""
+    if as_json:
+        emit(data, True)
+        return
+    info = data.pop("profile_info", None) or {}
+    emit(data, False)
+    for key, value in info.items():
+        if isinstance(value, str) and "\n" in value:
+            block = "".join(f"  {line}\n" for line in value.strip().splitlines())
+            click.echo(f"{key}: |\n{block}", nl=False)
+        else:
+            emit({key: value}, False)
 
 
 @backends.command("update")
 @realm_option
 @audience_argument
 @field_options
+@click.option("--rotate-key", is_flag=True, default=None,
+              help="Profiles with a server-generated key (matrix): replace the key, keep the "
+                   "other credential settings; prints the new public facts.")
 @json_option
 def update(realm: str, audience: str, as_json: bool, **fields) -> None:
     """Change the fields given."""
     backend = service.update_backend(get_realm(realm), audience, backend_data(**fields), ACTOR)
-    emit(backend.to_dict(), as_json)
+    emit_described(service.describe_backend(backend), as_json)
 
 
 @backends.command("delete")

@@ -1,20 +1,24 @@
-"""``authserver serve``: the production WSGI server (gunicorn; granian selectable)."""
+"""``authserver serve``: the production WSGI server (granian or gunicorn)."""
 
 from __future__ import annotations
 
 import click
+
+from authserver.wsgi_server import DEFAULT_SERVER, SERVERS
 
 
 @click.command("serve")
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT to listen on.")
 @click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Threads per worker (gunicorn gthread when > 1).")
-def serve_command(bind: str, workers: int, threads: int) -> None:
-    """Serve the app with gunicorn, N worker processes."""
+              help="Threads per worker (gunicorn: gthread when > 1; granian: blocking threads).")
+@click.option("--server", type=click.Choice(SERVERS), default=DEFAULT_SERVER, show_default=True,
+              help="The WSGI server.")
+def serve_command(bind: str, workers: int, threads: int, server: str) -> None:
+    """Serve the app with N worker processes; SIGTERM drains in-flight requests."""
     host, _, port = bind.rpartition(":")
     if not host or not port.isdigit():
         raise click.BadParameter(f"expected HOST:PORT, got {bind!r}", param_hint="--bind")
-    from authserver.wsgi_server import run_gunicorn
+    from authserver.wsgi_server import run
 
-    run_gunicorn(bind=bind, workers=workers, threads=threads)
+    run(server, bind=bind, workers=workers, threads=threads)

@@ -3,6 +3,7 @@ unreachable, deterministically, in the middle of a test."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -22,6 +23,9 @@ class TcpProxy:
                 downstream, _ = self._listener.accept()
             except OSError:
                 return
+            if not self._open:
+                downstream.close()
+                return
             try:
                 upstream = socket.create_connection(self._target)
             except OSError:
@@ -40,14 +44,16 @@ class TcpProxy:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         """Refuse new connections and break the open ones."""
         self._open = False
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        except OSError:
+            pass
         self._listener.close()
         for s in self._sockets:
             try:
