@@ -1,8 +1,9 @@
 """A replay cache shared by every process: a row per single-use value until it expires.
 
-Implements :class:`authserver.plugin_api.ReplayCache`. Each claim commits on its own
-connection, so a replay is detected even by a concurrent request in another process, and
-the request's own transaction is untouched.
+Implements :class:`authserver.plugin_api.ReplayCache`. A claim is one upsert on its own
+connection (one round trip, one commit): it inserts the key, or takes over a row whose
+value has expired; a live row makes it a replay. Other requests, in this process or
+another, see the claim at once, and the request's own transaction is untouched.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import random
 
-from sqlalchemy import delete, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 
 from authserver.extensions import db
 from authserver.models import ReplayEntry
 
-PURGE_PROBABILITY = 0.01
+PURGE_PROBABILITY = 0.001
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class DatabaseReplayCache:
@@ -26,15 +28,13 @@ class DatabaseReplayCache:
     def claim(self, key: str, expires_at: float) -> bool:
         key_hash = hashlib.sha256(key.encode()).hexdigest()
         now = int(self._clock())
+        table = ReplayEntry.__table__
+        upsert = _INSERTS[db.engine.dialect.name](table).values(key_hash=key_hash, expires_at=int(expires_at) + 1)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[table.c.key_hash], set_={"expires_at": upsert.excluded.expires_at},
+            where=table.c.expires_at <= now)
         with db.engine.begin() as connection:
-            connection.execute(delete(ReplayEntry).where(
-                ReplayEntry.key_hash == key_hash, ReplayEntry.expires_at <= now))
+            claimed = connection.execute(upsert).rowcount == 1
             if random.random() < PURGE_PROBABILITY:
                 connection.execute(delete(ReplayEntry).where(ReplayEntry.expires_at <= now))
-        try:
-            with db.engine.begin() as connection:
-                connection.execute(insert(ReplayEntry).values(key_hash=key_hash,
-                                                              expires_at=int(expires_at) + 1))
-        except IntegrityError:
-            return False
-        return True
+        return claimed

@@ -28,8 +28,14 @@ class ChatAuthorizationServer(AuthorizationServer):
 
     @staticmethod
     def _realm_client(client_id: str):
-        """Clients of the realm in the URL only: a client of another realm does not exist here."""
-        return find_client(g.realm, client_id) if isinstance(client_id, str) else None
+        """Clients of the realm in the URL only: a client of another realm does not exist
+        here. Memoized for the request: Authlib asks once per authentication method."""
+        if not isinstance(client_id, str):
+            return None
+        memo = g.setdefault("clients_by_id", {})
+        if client_id not in memo:
+            memo[client_id] = find_client(g.realm, client_id)
+        return memo[client_id]
 
     def authenticate_client(self, request, methods, endpoint="token"):
         """Authlib's client authentication under the rate limits (:mod:`authserver.limits`)."""

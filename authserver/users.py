@@ -26,6 +26,8 @@ from authserver.services import services
 
 PROFILE_FIELDS = ("given_name", "family_name", "name", "email", "picture")
 TOUCH_INTERVAL = 300  # seconds between last-seen writes for one user
+VOLATILE_CLAIMS = frozenset({"iat", "exp", "nbf", "jti", "nonce", "at_hash", "c_hash", "auth_time",
+                             "sid", "s_hash", "rt_hash"})
 TEMPLATE_FIELD = re.compile(r"\{([A-Za-z0-9_.:-]+)\}")
 
 
@@ -136,7 +138,7 @@ def _provision(realm: Realm, idp: IdentityProvider, identity: Identity,
         db.session.add(user)
         db.session.flush()
     link = IdentityLink(realm_id=realm.id, idp_id=idp.id, subject=identity.subject,
-                        user_pk=user.id, last_claims=dict(identity.claims), first_login_at=now,
+                        user_pk=user.id, last_claims=stable_claims(identity.claims), first_login_at=now,
                         last_login_at=now)
     db.session.add(link)
     db.session.flush()
@@ -197,13 +199,20 @@ def _refresh(user: User, link: IdentityLink, idp: IdentityProvider, identity: Id
     """Apply what a login tells us; write only when something changed or time passed."""
     now = int(services().clock())
     changed = _apply_profile(user, idp, identity)
-    if link.last_claims != dict(identity.claims):
-        link.last_claims, changed = dict(identity.claims), True
+    claims = stable_claims(identity.claims)
+    if link.last_claims != claims:
+        link.last_claims, changed = claims, True
     if now - (link.last_login_at or 0) >= TOUCH_INTERVAL:
         link.last_login_at = user.last_seen_at = now
         changed = True
     if changed:
         db.session.commit()
+
+
+def stable_claims(claims) -> dict:
+    """The claims worth keeping on the link: without the per-token ones (``iat``, ``jti``…),
+    so a login that tells us nothing new writes nothing."""
+    return {k: v for k, v in claims.items() if k not in VOLATILE_CLAIMS}
 
 
 def _apply_profile(user: User, idp: IdentityProvider, identity: Identity) -> bool:

@@ -28,10 +28,12 @@ an ES256 one per chat backend), optional ``algorithm`` (must fit the key), ``iss
 Key rotation (Synapse trusts one key, so there is no overlap; the JWT is only needed at the
 moment of login and existing Matrix sessions are unaffected):
 
-1. Generate a new credential for the chat backend and keep it aside (not yet signing);
-   put its ``public_info()["jwt_config"]`` into homeserver.yaml and restart Synapse.
-2. Immediately switch the chat backend to the new credential. Logins in between (at most
-   the restart window) fail with ``M_FORBIDDEN``; clients fetch a fresh token and retry.
+1. ``authserver backends update … --rotate-key``: a new key, the other settings kept; it
+   signs from now on, and the command prints the new ``jwt_config``.
+2. Put that ``jwt_config`` into homeserver.yaml and restart Synapse. Logins in between fail
+   with ``M_FORBIDDEN``; clients fetch a fresh token and retry. (To narrow that window, make
+   the key yourself, configure Synapse with its public half first, then set it with
+   ``--credential`` right after the restart.)
 """
 
 from __future__ import annotations
