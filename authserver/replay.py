@@ -32,9 +32,9 @@ class DatabaseReplayCache:
         upsert = _INSERTS[db.engine.dialect.name](table).values(key_hash=key_hash, expires_at=int(expires_at) + 1)
         upsert = upsert.on_conflict_do_update(
             index_elements=[table.c.key_hash], set_={"expires_at": upsert.excluded.expires_at},
-            where=table.c.expires_at <= now)
+            where=table.c.expires_at <= now).returning(table.c.key_hash)
         with db.engine.begin() as connection:
-            claimed = connection.execute(upsert).rowcount == 1
+            claimed = connection.execute(upsert).first() is not None
             if random.random() < PURGE_PROBABILITY:
                 connection.execute(delete(ReplayEntry).where(ReplayEntry.expires_at <= now))
         return claimed
