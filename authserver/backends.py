@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from authserver import audit, validation
 from authserver.errors import Conflict, InvalidInput, NotFound
@@ -17,6 +16,7 @@ from authserver.plugin_api import PluginConfigError
 from authserver.plugins import profile_class
 from authserver.profiles import credential_context
 from authserver.services import services
+from authserver.transactions import commit_or_conflict
 
 FIELDS = {"audience", "scopes", "default_scopes", "acl_template", "profile", "token_ttl", "credential"}
 UPDATABLE = (FIELDS - {"audience"}) | {"rotate_key"}
@@ -48,7 +48,7 @@ def create_backend(realm: Realm, data: dict[str, Any], actor: str) -> ChatBacken
     _apply(backend, data)
     db.session.add(backend)
     audit.record(realm, actor, "backend.create", "backend", backend.audience, after=backend.to_dict())
-    _commit(f"a chat backend with audience {backend.audience!r} already exists")
+    commit_or_conflict(f"a chat backend with audience {backend.audience!r} already exists")
     return backend
 
 
@@ -59,7 +59,7 @@ def update_backend(realm: Realm, audience: str, data: dict[str, Any], actor: str
     _apply(backend, data)
     backend.updated_at = int(services().clock())
     audit.record(realm, actor, "backend.update", "backend", audience, before=before, after=backend.to_dict())
-    _commit("conflicting update")
+    commit_or_conflict("conflicting update")
     return backend
 
 
@@ -158,11 +158,3 @@ def describe_backend(backend: ChatBackend) -> dict[str, Any]:
     if backend.credential_sealed is not None:
         data["profile_info"] = profile_for(backend).public_info()
     return data
-
-
-def _commit(conflict_message: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(conflict_message) from None

@@ -15,16 +15,16 @@ from typing import Any
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from authserver import audit, validation
 from authserver.crypto import new_secret
-from authserver.errors import Conflict, InvalidInput, NotFound
+from authserver.errors import InvalidInput, NotFound
 from authserver.extensions import db
 from authserver.models import ChatBackend, Client, Realm
 from authserver.models.client import AUTH_METHODS, PRIVATE_KEY_JWT, PUBLIC, SECRET_METHODS
 from authserver.plugin_api import ASYMMETRIC_ALGORITHMS
 from authserver.services import services
+from authserver.transactions import commit_or_conflict
 
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -88,7 +88,7 @@ def create_client(realm: Realm, data: dict[str, Any], actor: str,
     registration_token = _set_registration_token(client) if with_registration_token else None
     db.session.add(client)
     audit.record(realm, actor, "client.create", "client", client.client_id, after=client.to_dict())
-    _commit(f"a client with client_id {client.client_id!r} already exists")
+    commit_or_conflict(f"a client with client_id {client.client_id!r} already exists")
     return IssuedClient(client, secret, registration_token)
 
 
@@ -101,7 +101,7 @@ def update_client(realm: Realm, client_id: str, data: dict[str, Any], actor: str
         client.disabled = validation.boolean(data["disabled"], "disabled")
     client.updated_at = int(services().clock())
     audit.record(realm, actor, "client.update", "client", client_id, before=before, after=client.to_dict())
-    _commit("conflicting update")
+    commit_or_conflict("conflicting update")
     return client
 
 
@@ -261,11 +261,3 @@ def public_jwks(value: Any) -> dict:
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise InvalidInput(f"jwks: not a valid JSON Web Key Set ({exc.__class__.__name__})") from None
     return value
-
-
-def _commit(conflict_message: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(conflict_message) from None

@@ -10,17 +10,17 @@ import re
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from authserver import audit, validation
 from authserver.crypto import new_secret
-from authserver.errors import Conflict, InvalidInput, NotFound
+from authserver.errors import InvalidInput, NotFound
 from authserver.extensions import db
 from authserver.models import IdentityProvider, Realm
 from authserver.models.idp import PROVISIONING, TRUST_LEVELS
 from authserver.plugin_api import PluginConfigError
 from authserver.plugins import connector_class
 from authserver.services import services
+from authserver.transactions import commit_or_conflict
 
 IDP_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 FIELDS = {"name", "type", "trust", "user_id_claim", "provisioning", "claim_mapping", "config",
@@ -66,7 +66,7 @@ def create_idp(realm: Realm, data: dict[str, Any], actor: str) -> tuple[Identity
     secret = _apply(realm, idp, {"config": {}, **data})
     db.session.add(idp)
     audit.record(realm, actor, "idp.create", "idp", name, after=idp.to_dict())
-    _commit(f"an identity provider named {name!r} already exists")
+    commit_or_conflict(f"an identity provider named {name!r} already exists")
     return idp, secret
 
 
@@ -79,7 +79,7 @@ def update_idp(realm: Realm, name: str, data: dict[str, Any], actor: str) -> tup
         idp.disabled = validation.boolean(data["disabled"], "disabled")
     idp.updated_at = int(services().clock())
     audit.record(realm, actor, "idp.update", "idp", name, before=before, after=idp.to_dict())
-    _commit("conflicting update")
+    commit_or_conflict("conflicting update")
     return idp, secret
 
 
@@ -168,11 +168,3 @@ def _claim_mapping(value: Any) -> dict:
 def _default_user_id_claim(kind: str) -> str:
     """The app's own backend names its users; other IdPs are namespaced by connection."""
     return "{sub}" if kind == BACKEND_ASSERTION else "{idp}:{sub}"
-
-
-def _commit(conflict_message: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(conflict_message) from None

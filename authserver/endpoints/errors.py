@@ -10,10 +10,9 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from authserver.errors import ServiceError
 from authserver.extensions import db
 from authserver.oauth_errors import TemporarilyUnavailableError
-
-from authserver.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

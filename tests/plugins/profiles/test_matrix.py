@@ -7,6 +7,8 @@ import string
 
 import jwt as pyjwt
 import pytest
+
+from authserver.plugin_api import PluginConfigError
 from authserver_plugins.profiles.matrix import (
     DEFAULT_MAX_LOCALPART,
     LocalpartError,
@@ -14,8 +16,6 @@ from authserver_plugins.profiles.matrix import (
     localpart,
     subject_from_localpart,
 )
-
-from authserver.plugin_api import PluginConfigError
 
 from .helpers import ec_pem, public_pem_of, rsa_pem, sample_token, sign
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import jwt as pyjwt
-from authserver_plugins.profiles.native import NativeProfile
 
 from authserver.plugin_api import TOKEN_TYPE_ACCESS_TOKEN
+from authserver_plugins.profiles.native import NativeProfile
 
 from .helpers import public_pem_of, realm_signing_key, sample_token, sign
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import jwt as pyjwt
 import pytest
+
 from authserver_plugins.profiles.stream import StreamProfile
 
 from .helpers import STREAM_SECRET, sample_token, sign

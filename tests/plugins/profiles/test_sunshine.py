@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import jwt as pyjwt
 import pytest
+
 from authserver_plugins.profiles.sunshine import SunshineProfile
 
 from .helpers import SUNSHINE_SECRET, sample_token, sign

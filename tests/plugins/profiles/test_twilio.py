@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import jwt as pyjwt
 import pytest
+
 from authserver_plugins.profiles.twilio import TwilioProfile
 
 from .helpers import TWILIO_SECRET, sample_token, sign, twilio_credential

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import jwt as pyjwt
 import pytest
+
 from authserver_plugins.profiles.vonage import (
     DEFAULT_ACL_PATHS,
     VonageProfile,
