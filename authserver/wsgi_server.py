@@ -14,7 +14,7 @@ import tempfile
 from gunicorn.app.base import BaseApplication
 
 SERVERS = ("granian", "gunicorn")
-DEFAULT_SERVER = "granian"  # measured faster in bench/ (see bench/README.md)
+DEFAULT_SERVER = "gunicorn"  # the token exchange ran faster under gunicorn sync in bench/ (README: Benchmark)
 GRACEFUL_TIMEOUT = 30
 
 

@@ -1,4 +1,4 @@
-"""``authserver serve``: the production WSGI server (granian or gunicorn)."""
+"""``authserver serve``: the production WSGI server (gunicorn, or granian)."""
 
 from __future__ import annotations
 
