@@ -69,7 +69,10 @@ def _configure_sqlite(engine, busy_timeout_ms: int) -> None:
 def _init_services(app: Flask) -> None:
     from authserver.services import build_services
 
+    from authserver.row_cache import EXTENSION, RowCache
+
     app.extensions["authserver"] = build_services(app.config, app.config.get("CLOCK"))
+    app.extensions[EXTENSION] = RowCache(app.config["ROW_CACHE_SECONDS"], app.extensions["authserver"].clock)
 
 
 def _register_endpoints(app: Flask) -> None:

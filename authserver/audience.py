@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from authserver.backends import find_backend
 from authserver.models import ChatBackend, Client, Realm
+from authserver.row_cache import cached
 from authserver.oauth_errors import InvalidTargetError
 
 
@@ -22,7 +23,7 @@ def resolve_backend(realm: Realm, client: Client, target: str | None) -> ChatBac
         target = client.audiences[0]
     if target not in client.audiences:
         raise InvalidTargetError(description="The client may not request tokens for this audience.")
-    backend = find_backend(realm, target)
+    backend = cached(("backend", realm.id, target), lambda: find_backend(realm, target))
     if backend is None:
         raise InvalidTargetError(description="No such chat backend.")
     return backend

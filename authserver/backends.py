@@ -16,7 +16,7 @@ from authserver.plugin_api import PluginConfigError
 from authserver.plugins import profile_class
 from authserver.profiles import credential_context
 from authserver.services import services
-from authserver.transactions import commit_or_conflict
+from authserver.transactions import commit_admin_change, commit_or_conflict
 
 FIELDS = {"audience", "scopes", "default_scopes", "acl_template", "profile", "token_ttl", "credential"}
 UPDATABLE = (FIELDS - {"audience"}) | {"rotate_key"}
@@ -71,7 +71,7 @@ def delete_backend(realm: Realm, audience: str, actor: str) -> None:
                        f"{', '.join(holders)}; remove it from them first")
     audit.record(realm, actor, "backend.delete", "backend", audience, before=backend.to_dict())
     db.session.delete(backend)
-    db.session.commit()
+    commit_admin_change()
 
 
 def _clients_targeting(realm: Realm, audience: str) -> list[str]:

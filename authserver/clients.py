@@ -24,7 +24,8 @@ from authserver.models import ChatBackend, Client, Realm
 from authserver.models.client import AUTH_METHODS, PRIVATE_KEY_JWT, PUBLIC, SECRET_METHODS
 from authserver.plugin_api import ASYMMETRIC_ALGORITHMS
 from authserver.services import services
-from authserver.transactions import commit_or_conflict
+from authserver.row_cache import cached
+from authserver.transactions import commit_admin_change, commit_or_conflict
 
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -64,6 +65,11 @@ def get_client(realm: Realm, client_id: str) -> Client:
 def find_client(realm: Realm, client_id: str) -> Client | None:
     return db.session.scalar(select(Client).where(Client.realm_id == realm.id,
                                                   Client.client_id == client_id))
+
+
+def cached_client(realm: Realm, client_id: str) -> Client | None:
+    """:func:`find_client` through the row cache (read-only use on the token endpoint)."""
+    return cached(("client", realm.id, client_id), lambda: find_client(realm, client_id))
 
 
 def list_clients(realm: Realm) -> list[Client]:
@@ -113,7 +119,7 @@ def delete_client(realm: Realm, client_id: str, actor: str) -> None:
     client = get_client(realm, client_id)
     audit.record(realm, actor, "client.delete", "client", client_id, before=client.to_dict())
     db.session.delete(client)
-    db.session.commit()
+    commit_admin_change()
 
 
 def rotate_secret(realm: Realm, client_id: str, actor: str, grace_seconds: int = 0) -> IssuedClient:
@@ -129,7 +135,7 @@ def rotate_secret(realm: Realm, client_id: str, actor: str, grace_seconds: int =
     client.updated_at = now
     audit.record(realm, actor, "client.rotate_secret", "client", client_id,
                  after={"grace_seconds": grace_seconds})
-    db.session.commit()
+    commit_admin_change()
     return IssuedClient(client, secret)
 
 

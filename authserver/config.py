@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "CLOCK_SKEW_SECONDS": 60,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    "ROW_CACHE_SECONDS": 5,  # clients, backends, IdP connections cached this long per process; 0 = off
     "ANONYMOUS_SESSION_LIMIT": 30,  # anonymous sessions one client may create per source address…
     "ANONYMOUS_SESSION_WINDOW": 3600,  # …in this many seconds
     "ADMIN_REALM": "default",  # tokens of this realm's admin clients administer every realm

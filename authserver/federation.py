@@ -13,10 +13,11 @@ import json
 from joserfc.util import urlsafe_b64decode
 from sqlalchemy import select
 
-from authserver.clients import find_client
+from authserver.clients import cached_client
 from authserver.connectors import ConnectorRegistry
 from authserver.errors import ServiceError
 from authserver.extensions import db
+from authserver.row_cache import cached
 from authserver.idps import BACKEND_ASSERTION, shared_secret
 from authserver.models import Client, IdentityProvider, Realm
 from authserver.plugin_api import (
@@ -53,10 +54,13 @@ def select_idp(realm: Realm, client: Client, token: str, token_type: str,
 def _allowed_idps(realm: Realm, client: Client) -> dict[str, IdentityProvider]:
     if not client.idps:
         return {}
-    rows = select(IdentityProvider).where(IdentityProvider.realm_id == realm.id,
-                                          IdentityProvider.name.in_(client.idps),
-                                          IdentityProvider.disabled.is_(False))
-    return {idp.name: idp for idp in db.session.scalars(rows)}
+    def load() -> dict[str, IdentityProvider] | None:
+        rows = select(IdentityProvider).where(IdentityProvider.realm_id == realm.id,
+                                              IdentityProvider.name.in_(client.idps),
+                                              IdentityProvider.disabled.is_(False))
+        return {idp.name: idp for idp in db.session.scalars(rows)} or None
+
+    return cached(("idps", realm.id, tuple(sorted(client.idps))), load) or {}
 
 
 def _accepts(idp: IdentityProvider, token_type: str, issuer: str | None) -> bool:
@@ -83,7 +87,7 @@ def verification_request(realm: Realm, issuer: str, client: Client,
                          idp: IdentityProvider) -> VerificationRequest:
     if idp.type != BACKEND_ASSERTION:
         return VerificationRequest(issuer=issuer, client_id=client.client_id)
-    signer = find_client(realm, idp.client_id) if idp.client_id else None
+    signer = cached_client(realm, idp.client_id) if idp.client_id else None
     if signer is None or signer.disabled:
         raise SubjectTokenRefused("the client that signs backend assertions is not available")
     return VerificationRequest(issuer=issuer, client_id=signer.client_id,

@@ -20,7 +20,7 @@ from authserver.models.idp import PROVISIONING, TRUST_LEVELS
 from authserver.plugin_api import PluginConfigError
 from authserver.plugins import connector_class
 from authserver.services import services
-from authserver.transactions import commit_or_conflict
+from authserver.transactions import commit_admin_change, commit_or_conflict
 
 IDP_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 FIELDS = {"name", "type", "trust", "user_id_claim", "provisioning", "claim_mapping", "config",
@@ -87,7 +87,7 @@ def delete_idp(realm: Realm, name: str, actor: str) -> None:
     idp = get_idp(realm, name)
     audit.record(realm, actor, "idp.delete", "idp", name, before=idp.to_dict())
     db.session.delete(idp)
-    db.session.commit()
+    commit_admin_change()
 
 
 def shared_secret(idp: IdentityProvider) -> bytes | None:

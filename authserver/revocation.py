@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from authserver import audit
 from authserver.clients import get_client
 from authserver.extensions import db
+from authserver.transactions import commit_admin_change
 from authserver.models import Client, DeviceSession, Realm, RevokedToken, User
 from authserver.services import services
 from authserver.users import get_user
@@ -70,5 +71,5 @@ def revoke_client_tokens(realm: Realm, client_id: str, actor: str) -> Client:
     client.tokens_not_before = now
     audit.record(realm, actor, "client.revoke_tokens", "client", client_id,
                  after={"tokens_not_before": now})
-    db.session.commit()
+    commit_admin_change()
     return client

@@ -12,7 +12,7 @@ from flask import Flask, g
 
 from authserver import limits
 from authserver.client_auth import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
-from authserver.clients import find_client
+from authserver.clients import cached_client
 from authserver.endpoints.introspection import TokenIntrospection
 from authserver.endpoints.revocation import TokenRevocation
 from authserver.grants.client_credentials import ClientCredentialsGrant
@@ -34,7 +34,7 @@ class ChatAuthorizationServer(AuthorizationServer):
             return None
         memo = g.setdefault("clients_by_id", {})
         if client_id not in memo:
-            memo[client_id] = find_client(g.realm, client_id)
+            memo[client_id] = cached_client(g.realm, client_id)
         return memo[client_id]
 
     def authenticate_client(self, request, methods, endpoint="token"):

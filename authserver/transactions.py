@@ -1,4 +1,5 @@
-"""Committing an admin change: a unique-constraint violation becomes a clear 409."""
+"""Committing an admin change: a unique-constraint violation becomes a clear 409, and the
+process's cached static rows are dropped."""
 
 from __future__ import annotations
 
@@ -6,11 +7,18 @@ from sqlalchemy.exc import IntegrityError
 
 from authserver.errors import Conflict
 from authserver.extensions import db
+from authserver.row_cache import invalidate
 
 
 def commit_or_conflict(conflict_message: str) -> None:
     try:
-        db.session.commit()
+        commit_admin_change()
     except IntegrityError:
         db.session.rollback()
         raise Conflict(conflict_message) from None
+
+
+def commit_admin_change() -> None:
+    """Commit, then drop this process's cached static rows (:mod:`authserver.row_cache`)."""
+    db.session.commit()
+    invalidate()

@@ -78,7 +78,7 @@ def resolve_user(realm: Realm, idp: IdentityProvider, identity: Identity,
     """
     anonymous = db.session.get(User, adopt.user_pk) if adopt is not None else None
     outcome = None
-    link = _find_link(realm, idp, identity.subject)
+    link, user = _find_link_and_user(realm, idp, identity.subject)
     if link is None:
         try:
             link = _provision(realm, idp, identity, anonymous)
@@ -93,7 +93,7 @@ def resolve_user(realm: Realm, idp: IdentityProvider, identity: Identity,
                 raise
             if link is None:
                 raise ProvisioningRefused("the user_id for this subject belongs to another user") from None
-    user = db.session.get(User, link.user_pk)
+        user = db.session.get(User, link.user_pk)
     _check_usable(user)
     if anonymous is not None and outcome is None:
         merge_into(anonymous, user, adopt)
@@ -116,6 +116,14 @@ def merge_into(anonymous: User, target: User, session: DeviceSession) -> None:
         target.unverified = anonymous.unverified
     end_session(session)
     db.session.commit()
+
+
+def _find_link_and_user(realm: Realm, idp: IdentityProvider, subject: str) -> tuple:
+    """The link and its user in one round trip, or (None, None)."""
+    row = db.session.execute(select(IdentityLink, User).join(User, User.id == IdentityLink.user_pk).where(
+        IdentityLink.realm_id == realm.id, IdentityLink.idp_id == idp.id,
+        IdentityLink.subject == subject)).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def _find_link(realm: Realm, idp: IdentityProvider, subject: str) -> IdentityLink | None:
