@@ -22,10 +22,7 @@ from authserver.extensions import db
 from authserver.models import Client, DeviceSession, Realm, User
 from authserver.models.user import ACTIVE
 from authserver.services import services
-from authserver.users import end_session, new_uid
-
-__all__ = ["NewSession", "TooManySessions", "create_anonymous_session", "end_session",
-           "find_active_session"]
+from authserver.users import new_uid
 
 PROFILE_FIELDS = {"name", "email", "custom"}
 MAX_CUSTOM_BYTES = 4096

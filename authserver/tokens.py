@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 
 from authserver.jose import sign_jwt
-from authserver.plugin_api import TOKEN_TYPE_ACCESS_TOKEN, GrantedToken, TokenProfile
+from authserver.plugin_api import GrantedToken, TokenProfile
 from authserver.services import services
 
 AT_JWT = "at+jwt"
@@ -61,6 +61,3 @@ def bearer_response(token: str, expires_in: int, scopes: list[str],
         body["issued_token_type"] = issued_token_type
     return body
 
-
-__all__ = ["AT_JWT", "TOKEN_TYPE_ACCESS_TOKEN", "bearer_response", "issue_profiled_token",
-           "issue_service_token", "lifetime", "new_jti", "sign_with_realm_key"]

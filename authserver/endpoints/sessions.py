@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 
-from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
 from flask import Blueprint, g, jsonify, request
 
 from authserver import usage
 from authserver.audience import resolve_backend
 from authserver.clients import find_client
+from authserver.endpoints.realm_scope import bind_realm
 from authserver.granted import build_granted_token
 from authserver.profiles import profile_for
 from authserver.scopes import grant_scopes
@@ -23,24 +24,15 @@ from authserver.subjects import Subject
 from authserver.tokens import bearer_response, issue_profiled_token
 
 blueprint = Blueprint("sessions", __name__, url_prefix="/realms/<realm>")
-
-
-@blueprint.url_value_preprocessor
-def _bind(endpoint, values):
-    from authserver.endpoints.realm_scope import bind_realm
-
-    bind_realm(endpoint, values)
+blueprint.url_value_preprocessor(bind_realm)
 
 
 @blueprint.post("/sessions")
 def create_session():
-    try:
-        params = _params()
-        client = _public_client(params.get("client_id"))
-        backend = resolve_backend(g.realm, client, params.get("audience"))
-        scopes = grant_scopes(params.get("scope"), client.scopes, backend.scopes, backend.default_scopes)
-    except OAuth2Error as error:
-        return _oauth_error(error)
+    params = _params()  # OAuth errors raised here are rendered by endpoints/errors.py
+    client = _public_client(params.get("client_id"))
+    backend = resolve_backend(g.realm, client, params.get("audience"))
+    scopes = grant_scopes(params.get("scope"), client.scopes, backend.scopes, backend.default_scopes)
     profile = {k: params[k] for k in ("name", "email", "custom") if k in params}
     created = create_anonymous_session(g.realm, client, request.remote_addr or "-", profile)
     subject = Subject(user=created.user, idp=None, sid=created.session.sid)
@@ -79,12 +71,3 @@ def _public_client(client_id):
         raise InvalidClientError(status_code=401, description="This client may not create anonymous users.")
     return client
 
-
-def _oauth_error(error: OAuth2Error):
-    status, body, headers = error()
-    response = jsonify(dict(body))
-    response.status_code = status
-    for name, value in headers:
-        if name.lower() != "content-type":
-            response.headers[name] = value
-    return response
