@@ -67,25 +67,24 @@ def _configure_sqlite(engine, busy_timeout_ms: int) -> None:
 
 
 def _init_services(app: Flask) -> None:
-    from authserver.services import build_services
-
-    from authserver.row_cache import EXTENSION, RowCache
+    from authserver.registry.row_cache import EXTENSION, RowCache
+    from authserver.state import build_services
 
     app.extensions["authserver"] = build_services(app.config, app.config.get("CLOCK"))
     app.extensions[EXTENSION] = RowCache(app.config["ROW_CACHE_SECONDS"], app.extensions["authserver"].clock)
 
 
 def _register_endpoints(app: Flask) -> None:
-    from authserver.endpoints import register_endpoints
-    from authserver.server import build_authorization_server
+    from authserver.server import build_authorization_server, mount_routes
 
     app.extensions["authserver.oauth2"] = build_authorization_server(app)
-    register_endpoints(app)
+    mount_routes(app)
 
 
 def _init_production(app: Flask) -> None:
     """Rate limits, metrics and logs; client addresses from trusted reverse proxies."""
-    from authserver import limits, observability
+    from authserver import observability
+    from authserver.edge import limits
 
     limits.init_app(app)
     observability.init_app(app)

@@ -16,9 +16,9 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from authserver.outbound.client_jwks import client_keyset
 from authserver.plugin_api import ASYMMETRIC_ALGORITHMS
-from authserver.remote_jwks import client_keyset
-from authserver.services import services
+from authserver.state import services
 
 PRIVATE_KEY_JWT = "private_key_jwt"
 MAX_ASSERTION_LIFETIME = 300

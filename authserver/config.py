@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 SIGNING_ALGORITHMS = ("ES256", "RS256", "EdDSA")
-_REALM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")  # as authserver.realms
+_REALM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")  # as authserver.registry.realms
 
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # None: SQLite file in the instance folder
@@ -34,7 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "ANONYMOUS_SESSION_LIMIT": 30,  # anonymous sessions one client may create per source address…
     "ANONYMOUS_SESSION_WINDOW": 3600,  # …in this many seconds
     "ADMIN_REALM": "default",  # tokens of this realm's admin clients administer every realm
-    # Production (authserver.limits, authserver.observability, authserver.http_client)
+    # Production (authserver.edge.limits, authserver.observability, authserver.outbound.http_client)
     "REDIS_URL": None,  # shared rate-limit counters; None: the database
     "REDIS_KEY_PREFIX": "authserver:rl:",
     "TOKEN_RATE_LIMIT": 60_000,  # token requests per client per window; 0 = off

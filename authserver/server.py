@@ -1,8 +1,9 @@
-"""The authorization server, assembled in one place.
+"""The server, assembled in one place: every grant, every endpoint, every route.
 
-Reading :func:`build_authorization_server` tells a newcomer everything the server speaks:
-each grant and endpoint is registered by one line. Discovery metadata (RFC 8414) is
-computed from this object, so it cannot advertise what is not there.
+Reading :func:`build_authorization_server` and :func:`mount_routes` tells a newcomer
+everything the server speaks: each grant, endpoint and blueprint is registered by one line.
+Discovery metadata (RFC 8414) is computed from the authorization server object, so it
+cannot advertise what is not there.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from flask import Flask, g
 
-from authserver import limits
+from authserver import admin
 from authserver.client_auth import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
-from authserver.clients import cached_client
+from authserver.edge import error_responses, limits
+from authserver.endpoints import discovery, health, introspection, jwks, registration, revocation, sessions, token
 from authserver.endpoints.introspection import TokenIntrospection
 from authserver.endpoints.revocation import TokenRevocation
 from authserver.grants.client_credentials import ClientCredentialsGrant
 from authserver.grants.token_exchange import TokenExchangeGrant
+from authserver.registry.clients import cached_client
 
 
 class ChatAuthorizationServer(AuthorizationServer):
@@ -38,7 +41,7 @@ class ChatAuthorizationServer(AuthorizationServer):
         return memo[client_id]
 
     def authenticate_client(self, request, methods, endpoint="token"):
-        """Authlib's client authentication under the rate limits (:mod:`authserver.limits`)."""
+        """Authlib's client authentication under the rate limits (:mod:`authserver.edge.limits`)."""
         authenticate = super().authenticate_client
         return limits.guard_client_authentication(
             lambda: authenticate(request, methods, endpoint), endpoint)
@@ -76,3 +79,17 @@ def build_authorization_server(app: Flask) -> ChatAuthorizationServer:
     server.register_endpoint(TokenIntrospection)
     server.register_endpoint(TokenRevocation)
     return server
+
+
+def mount_routes(app: Flask) -> None:
+    """Every route of the app: the error answers first, then one blueprint per endpoint."""
+    error_responses.register_error_handlers(app)
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(discovery.blueprint)
+    app.register_blueprint(jwks.blueprint)
+    app.register_blueprint(token.blueprint)
+    app.register_blueprint(introspection.blueprint)
+    app.register_blueprint(revocation.blueprint)
+    app.register_blueprint(sessions.blueprint)
+    app.register_blueprint(registration.blueprint)
+    app.register_blueprint(admin.create_blueprint())

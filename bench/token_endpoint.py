@@ -45,7 +45,7 @@ def prepare(db_url: str) -> dict:
 
     from authserver import create_app
     from authserver.extensions import db
-    from authserver.realms import ensure_realm
+    from authserver.registry.realms import ensure_realm
     from tests.factories import AppBackend, make_backend, make_client
 
     app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": db_url, "ISSUER_BASE_URL": ISSUER,

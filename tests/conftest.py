@@ -119,7 +119,7 @@ def make_app(database_url, clock):
 
 @pytest.fixture
 def app(make_app):
-    from authserver.realms import create_realm
+    from authserver.registry.realms import create_realm
 
     app = make_app()
     with app.app_context():

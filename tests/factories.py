@@ -10,10 +10,10 @@ import uuid
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from authserver import backends, clients, idps
-from authserver.clients import GRANT_TOKEN_EXCHANGE
 from authserver.plugin_api import TOKEN_TYPE_JWT
-from authserver.realms import get_realm
+from authserver.registry import backends, clients, idps
+from authserver.registry.clients import GRANT_TOKEN_EXCHANGE
+from authserver.registry.realms import get_realm
 
 ISSUER = "http://auth.test/realms/default"
 TOKEN_EXCHANGE = GRANT_TOKEN_EXCHANGE

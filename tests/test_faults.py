@@ -14,10 +14,10 @@ from joserfc.jwk import ECKey
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
-from authserver import clients, idps
 from authserver.extensions import db
 from authserver.models import User
-from authserver.realms import create_realm, get_realm
+from authserver.registry import clients, idps
+from authserver.registry.realms import create_realm, get_realm
 from tests.factories import AppBackend, make_backend
 from tests.support.tcp_proxy import BlackHole, TcpProxy
 

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from authserver.http_client import RequestsHttpClient
 from authserver.observability.logs import configure_logging, redact
 from authserver.observability.metrics import Metrics
+from authserver.outbound.http_client import RequestsHttpClient
 from authserver.plugin_api import UpstreamUnavailable
 from tests.factories import AppBackend, basic_auth, make_backend
 

@@ -18,12 +18,12 @@ from typing import Any
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
 from flask import Blueprint, current_app, g, request
 
-from authserver.clients import ADMIN_SCOPE, find_client
-from authserver.endpoints.bearer import bearer_token
+from authserver.edge.bearer import bearer_token
 from authserver.errors import InvalidInput
-from authserver.realms import find_realm
-from authserver.token_validation import InvalidToken, validate_access_token
-from authserver.urls import realm_issuer
+from authserver.registry.clients import ADMIN_SCOPE, find_client
+from authserver.registry.realms import find_realm
+from authserver.registry.urls import realm_issuer
+from authserver.tokens.access_tokens import InvalidToken, validate_access_token
 
 log = logging.getLogger(__name__)
 

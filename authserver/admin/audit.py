@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from authserver import audit as service
 from authserver.admin import admin_required, query_int
-from authserver.realms import get_realm
+from authserver.registry import audit as service
+from authserver.registry.realms import get_realm
 
 blueprint = Blueprint("audit", __name__, url_prefix="/realms/<realm>/audit")
 MAX_LIMIT = 1000

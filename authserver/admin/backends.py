@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from authserver import backends as service
 from authserver.admin import actor, admin_required, json_body
-from authserver.realms import get_realm
+from authserver.registry import backends as service
+from authserver.registry.realms import get_realm
 
 blueprint = Blueprint("backends", __name__, url_prefix="/realms/<realm>/backends")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from authserver import idps as service
 from authserver.admin import actor, admin_required, json_body
-from authserver.realms import get_realm
+from authserver.registry import idps as service
+from authserver.registry.realms import get_realm
 
 blueprint = Blueprint("idps", __name__, url_prefix="/realms/<realm>/idps")
 

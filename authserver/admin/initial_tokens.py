@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from authserver import registration, validation
 from authserver.admin import actor, admin_required, json_body
-from authserver.realms import get_realm
+from authserver.registry import registration, validation
+from authserver.registry.realms import get_realm
 
 blueprint = Blueprint("initial_tokens", __name__, url_prefix="/realms/<realm>/initial-tokens")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from authserver import validation
 from authserver.admin import admin_required, json_body
-from authserver.realms import get_realm
-from authserver.services import services
+from authserver.registry import validation
+from authserver.registry.realms import get_realm
+from authserver.state import services
 
 blueprint = Blueprint("keys", __name__, url_prefix="/realms/<realm>/keys")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from authserver import realms as service
-from authserver import validation
 from authserver.admin import admin_required, json_body
+from authserver.registry import realms as service
+from authserver.registry import validation
 
 blueprint = Blueprint("realms", __name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from authserver import usage as service
 from authserver.admin import admin_required
-from authserver.realms import get_realm
+from authserver.registry.realms import get_realm
+from authserver.tokens import usage as service
 
 blueprint = Blueprint("usage", __name__, url_prefix="/realms/<realm>/usage")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from authserver import users as service
 from authserver.admin import actor, admin_required, query_int
-from authserver.realms import get_realm
-from authserver.revocation import revoke_user_tokens
+from authserver.identity import users as service
+from authserver.registry.realms import get_realm
+from authserver.tokens.revocation import revoke_user_tokens
 
 blueprint = Blueprint("users", __name__, url_prefix="/realms/<realm>/users")
 

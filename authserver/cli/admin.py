@@ -6,10 +6,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from authserver.bootstrap import bootstrap_admin_client
 from authserver.cli.options import ACTOR
 from authserver.cli.output import emit_json
-from authserver.realms import get_realm
+from authserver.registry.bootstrap import bootstrap_admin_client
+from authserver.registry.realms import get_realm
 
 admin = AppGroup("admin", help="Access to the admin API.")
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # `authserver serve` without ISSUER_BASE_URL

@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from authserver import audit as service
 from authserver.cli.options import realm_option
 from authserver.cli.output import emit, json_option
-from authserver.realms import get_realm
+from authserver.registry import audit as service
+from authserver.registry.realms import get_realm
 
 COLUMNS = ("id", "at", "actor", "action", "target_type", "target_id")
 

@@ -1,6 +1,6 @@
 """``authserver backends``: a realm's chat backends (resource servers).
 
-Thin wrappers over :mod:`authserver.backends`, the functions the admin API calls too.
+Thin wrappers over :mod:`authserver.registry.backends`, the functions the admin API calls too.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from collections.abc import Callable
 import click
 from flask.cli import AppGroup
 
-from authserver import backends as service
 from authserver.cli.options import ACTOR, given, read_json_file, realm_option
 from authserver.cli.output import emit, json_option
 from authserver.errors import InvalidInput
-from authserver.realms import get_realm
+from authserver.registry import backends as service
+from authserver.registry.realms import get_realm
 
 backends = AppGroup("backends", help="Manage a realm's chat backends (token audiences).")
 COLUMNS = ("audience", "scopes", "default_scopes", "profile", "token_ttl")

@@ -1,6 +1,6 @@
 """``authserver clients``: a realm's clients (RFC 6749 §2), and RFC 7591 initial access tokens.
 
-Thin wrappers over :mod:`authserver.clients` and :mod:`authserver.registration`, the
+Thin wrappers over :mod:`authserver.registry.clients` and :mod:`authserver.registry.registration`, the
 functions the admin API and dynamic registration call too.
 """
 
@@ -11,12 +11,12 @@ from collections.abc import Callable
 import click
 from flask.cli import AppGroup
 
-from authserver import clients as service
-from authserver import registration
 from authserver.cli.options import ACTOR, given, read_json_file, realm_option
 from authserver.cli.output import emit, json_option
 from authserver.errors import InvalidInput
-from authserver.realms import get_realm
+from authserver.registry import clients as service
+from authserver.registry import registration
+from authserver.registry.realms import get_realm
 
 clients = AppGroup("clients", help="Manage a realm's clients (apps and their components).")
 COLUMNS = ("client_id", "name", "auth_method", "grant_types", "audiences", "scopes", "disabled")
@@ -176,6 +176,6 @@ def emit_issued(data: dict, as_json: bool) -> None:
 @json_option
 def revoke_tokens(realm: str, client_id: str, as_json: bool) -> None:
     """Every token issued to CLIENT_ID until now stops working."""
-    from authserver.revocation import revoke_client_tokens
+    from authserver.tokens.revocation import revoke_client_tokens
 
     emit(revoke_client_tokens(get_realm(realm), client_id, ACTOR).to_dict(), as_json, None)

@@ -7,10 +7,10 @@ import json
 import click
 from flask.cli import AppGroup
 
-from authserver import idps as service
 from authserver.cli.output import emit, json_option
 from authserver.errors import InvalidInput
-from authserver.realms import get_realm
+from authserver.registry import idps as service
+from authserver.registry.realms import get_realm
 
 idps = AppGroup("idps", help="Manage identity provider connections.")
 COLUMNS = ("name", "type", "trust", "provisioning", "user_id_claim", "disabled")

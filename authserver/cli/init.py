@@ -62,7 +62,7 @@ def _upgrade_schema(app: Flask) -> None:
 
 
 def _ensure_first_realm(name: str) -> None:
-    from authserver.realms import ensure_realm
+    from authserver.registry.realms import ensure_realm
 
     realm, created = ensure_realm(name)
     click.echo(f"realm {realm.name!r} {'created' if created else 'already exists'}")

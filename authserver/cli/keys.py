@@ -6,8 +6,8 @@ import click
 from flask.cli import AppGroup
 
 from authserver.cli.output import emit, json_option
-from authserver.realms import get_realm
-from authserver.services import services
+from authserver.registry.realms import get_realm
+from authserver.state import services
 
 keys = AppGroup("keys", help="Manage a realm's signing keys.")
 COLUMNS = ("kid", "alg", "state", "created_at", "activates_at", "retired_at", "remove_after")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.cli import AppGroup
 
 from authserver.cli.output import emit, json_option
-from authserver.plugins import describe
+from authserver.plugin_host.loader import describe
 
 plugins = AppGroup("plugins", help="Installed plugins (enabled only when configuration names them).")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from authserver import realms as service
 from authserver.cli.output import emit, json_option
+from authserver.registry import realms as service
 
 realms = AppGroup("realms", help="Manage realms (one per chat application).")
 COLUMNS = ("name", "created_at")

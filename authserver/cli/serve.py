@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from authserver.wsgi_server import DEFAULT_SERVER, SERVERS
+from authserver.cli.wsgi_server import DEFAULT_SERVER, SERVERS
 
 
 @click.command("serve")
@@ -19,6 +19,6 @@ def serve_command(bind: str, workers: int, threads: int, server: str) -> None:
     host, _, port = bind.rpartition(":")
     if not host or not port.isdigit():
         raise click.BadParameter(f"expected HOST:PORT, got {bind!r}", param_hint="--bind")
-    from authserver.wsgi_server import run
+    from authserver.cli.wsgi_server import run
 
     run(server, bind=bind, workers=workers, threads=threads)

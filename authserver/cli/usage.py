@@ -8,9 +8,9 @@ import io
 import click
 from flask.cli import with_appcontext
 
-from authserver import usage as service
 from authserver.cli.output import emit_json, emit_table
-from authserver.realms import get_realm
+from authserver.registry.realms import get_realm
+from authserver.tokens import usage as service
 
 COLUMNS = ("client_id", "idp", "anonymous", "users")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from authserver import users as service
 from authserver.cli.output import emit, json_option
-from authserver.realms import get_realm
+from authserver.identity import users as service
+from authserver.registry.realms import get_realm
 
 users = AppGroup("users", help="Manage chat users.")
 COLUMNS = ("_id", "user_id", "state", "verified", "name", "email", "workspaces")
@@ -57,6 +57,6 @@ def enable(realm, user, as_json):
 @json_option
 def revoke_tokens(realm, user, as_json):
     """Log USER out everywhere: every token issued until now stops working."""
-    from authserver.revocation import revoke_user_tokens
+    from authserver.tokens.revocation import revoke_user_tokens
 
     emit(revoke_user_tokens(get_realm(realm), user, "cli").to_dict(), as_json, None)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from authserver.realms import get_realm
-from authserver.urls import realm_issuer
+from authserver.registry.realms import get_realm
+from authserver.registry.urls import realm_issuer
 
 blueprint = Blueprint("discovery", __name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Blueprint, current_app, g
 
-from authserver.endpoints.realm_scope import bind_realm
-from authserver.issued_tokens import IssuedToken, parse_issued_token
+from authserver.edge.realm_binding import bind_realm
+from authserver.tokens.issued import IssuedToken, parse_issued_token
 
 blueprint = Blueprint("introspection", __name__, url_prefix="/realms/<realm>")
 blueprint.url_value_preprocessor(bind_realm)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from authserver.services import services
+from authserver.state import services
 
 blueprint = Blueprint("jwks", __name__)
 

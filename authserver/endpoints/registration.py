@@ -4,8 +4,8 @@
 configuration endpoint ``/realms/{r}/register/{client_id}`` needs the registration access
 token issued with the client (RFC 7592 §3). A small Flask view rather than Authlib's
 ``ClientRegistrationEndpoint``: that class generates client ids and secrets and validates
-metadata itself, while here :mod:`authserver.clients` does both, as for the CLI and the
-admin API; mapping metadata is :mod:`authserver.registration`'s job.
+metadata itself, while here :mod:`authserver.registry.clients` does both, as for the CLI and the
+admin API; mapping metadata is :mod:`authserver.registry.registration`'s job.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oauth2.rfc7591.errors import InvalidClientMetadataError, InvalidRedirectURIError
 from flask import Blueprint, g, jsonify, request
 
-from authserver import registration
-from authserver.endpoints.bearer import bearer_token
-from authserver.endpoints.realm_scope import bind_realm
+from authserver.edge.bearer import bearer_token
+from authserver.edge.realm_binding import bind_realm
 from authserver.errors import InvalidInput
 from authserver.models import Client
+from authserver.registry import registration
 
 blueprint = Blueprint("registration", __name__, url_prefix="/realms/<realm>")
 blueprint.url_value_preprocessor(bind_realm)

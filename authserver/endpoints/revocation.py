@@ -9,9 +9,9 @@ from __future__ import annotations
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from flask import Blueprint, current_app, g
 
-from authserver.endpoints.realm_scope import bind_realm
-from authserver.issued_tokens import IssuedToken, parse_issued_token
-from authserver.revocation import revoke_token
+from authserver.edge.realm_binding import bind_realm
+from authserver.tokens.issued import IssuedToken, parse_issued_token
+from authserver.tokens.revocation import revoke_token
 
 blueprint = Blueprint("revocation", __name__, url_prefix="/realms/<realm>")
 blueprint.url_value_preprocessor(bind_realm)

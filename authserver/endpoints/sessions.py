@@ -12,16 +12,16 @@ import json
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
 from flask import Blueprint, g, jsonify, request
 
-from authserver import usage
-from authserver.audience import resolve_backend
-from authserver.clients import find_client
-from authserver.endpoints.realm_scope import bind_realm
-from authserver.granted import build_granted_token
-from authserver.profiles import profile_for
-from authserver.scopes import grant_scopes
-from authserver.sessions import create_anonymous_session
-from authserver.subjects import Subject
-from authserver.tokens import bearer_response, issue_profiled_token
+from authserver.edge.realm_binding import bind_realm
+from authserver.identity.sessions import create_anonymous_session
+from authserver.identity.subjects import Subject
+from authserver.plugin_host.profiles import profile_for
+from authserver.registry.clients import find_client
+from authserver.tokens import usage
+from authserver.tokens.audience import resolve_backend
+from authserver.tokens.issuance import build_granted_token
+from authserver.tokens.scopes import grant_scopes
+from authserver.tokens.signing import bearer_response, issue_profiled_token
 
 blueprint = Blueprint("sessions", __name__, url_prefix="/realms/<realm>")
 blueprint.url_value_preprocessor(bind_realm)

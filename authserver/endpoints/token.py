@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from authserver.endpoints.realm_scope import bind_realm
+from authserver.edge.realm_binding import bind_realm
 
 blueprint = Blueprint("token", __name__, url_prefix="/realms/<realm>")
 blueprint.url_value_preprocessor(bind_realm)

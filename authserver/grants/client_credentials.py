@@ -9,9 +9,9 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import grants
 from flask import g
 
-from authserver.audience import requested_target, resolve_backend
-from authserver.scopes import grant_scopes
-from authserver.tokens import issue_service_token
+from authserver.tokens.audience import requested_target, resolve_backend
+from authserver.tokens.scopes import grant_scopes
+from authserver.tokens.signing import issue_service_token
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):

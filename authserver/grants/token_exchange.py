@@ -20,17 +20,17 @@ from authlib.oauth2.rfc6749.errors import (
 from authlib.oauth2.rfc6749.grants import BaseGrant, TokenEndpointMixin
 from flask import g
 
-from authserver import usage
-from authserver.audience import requested_target, resolve_backend
-from authserver.clients import GRANT_TOKEN_EXCHANGE, find_client
-from authserver.granted import build_granted_token
-from authserver.oauth_errors import InvalidTargetError, TemporarilyUnavailableError
+from authserver.errors import InvalidTargetError, TemporarilyUnavailableError
+from authserver.identity.subjects import actor_claim, read_subject_token, resolve_subject
+from authserver.identity.users import ProvisioningRefused
 from authserver.plugin_api import TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT, PluginConfigError
-from authserver.profiles import profile_for
-from authserver.scopes import grant_scopes, narrow_scopes
-from authserver.subjects import actor_claim, read_subject_token, resolve_subject
-from authserver.tokens import bearer_response, issue_profiled_token
-from authserver.users import ProvisioningRefused
+from authserver.plugin_host.profiles import profile_for
+from authserver.registry.clients import GRANT_TOKEN_EXCHANGE, find_client
+from authserver.tokens import usage
+from authserver.tokens.audience import requested_target, resolve_backend
+from authserver.tokens.issuance import build_granted_token
+from authserver.tokens.scopes import grant_scopes, narrow_scopes
+from authserver.tokens.signing import bearer_response, issue_profiled_token
 
 REQUESTED_TOKEN_TYPES = (TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT)
 log = logging.getLogger(__name__)

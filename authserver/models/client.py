@@ -79,7 +79,7 @@ class Client(db.Model, ClientMixin):
         return redirect_uri in self.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
-        from authserver.clients import verify_client_secret
+        from authserver.registry.clients import verify_client_secret
 
         return verify_client_secret(self, client_secret)
 

@@ -1,4 +1,4 @@
-"""Fixed-window counters of the rate limits (:mod:`authserver.limits`) when no Redis is
+"""Fixed-window counters of the rate limits (:mod:`authserver.edge.limits`) when no Redis is
 configured: one row per (limit, key, window), shared by every process on the database."""
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ class Metrics:
             self.token_requests.labels(_grant(), _result(response)).inc()
 
     def observe_upstream(self, url: str, status: int | None, elapsed: float) -> None:
-        """Called by :class:`authserver.http_client.RequestsHttpClient` after every call."""
+        """Called by :class:`authserver.outbound.http_client.RequestsHttpClient` after every call."""
         kind = upstream_kind(url)
         result = "failure" if status is None else "ok" if status < 400 else f"http_{status // 100}xx"
         self.upstream_requests.labels(kind, result).inc()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from authserver.realms import create_realm
+from authserver.registry.realms import create_realm
 from tests.cli_helpers import admin_token, basic, bearer, cli
 
 

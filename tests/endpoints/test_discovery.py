@@ -26,7 +26,7 @@ def test_metadata_advertises_only_registered_grants(app, client):
 
 
 def test_issuer_follows_request_host_without_configured_base(make_app):
-    from authserver.realms import create_realm
+    from authserver.registry.realms import create_realm
 
     app = make_app(ISSUER_BASE_URL=None)
     with app.app_context():

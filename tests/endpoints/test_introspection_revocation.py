@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from authserver import clients, revocation, users
-from authserver.realms import get_realm
+from authserver.identity import users
+from authserver.registry import clients
+from authserver.registry.realms import get_realm
+from authserver.tokens import revocation
 from tests.factories import AppBackend, basic_auth, make_backend, make_client
 
 AUDIENCE = "chat-api"
@@ -100,7 +102,7 @@ def test_disabled_user_tokens_are_inactive(app, env):
 
 
 def test_foreign_realm_token_is_inactive(app, env, client):
-    from authserver.realms import create_realm
+    from authserver.registry.realms import create_realm
 
     _, issue, _ = env
     with app.app_context():

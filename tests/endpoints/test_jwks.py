@@ -8,9 +8,9 @@ import time
 import jwt as pyjwt
 import pytest
 
-from authserver.jose import sign_jwt
-from authserver.realms import get_realm
-from authserver.services import services
+from authserver.keys.jose import sign_jwt
+from authserver.registry.realms import get_realm
+from authserver.state import services
 from tests.live_server import LiveServer
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}

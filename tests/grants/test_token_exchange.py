@@ -14,9 +14,10 @@ import pytest
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey, OctKey
 
-from authserver import clients, idps, users
+from authserver.identity import users
 from authserver.plugin_api import TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_JWT
-from authserver.realms import get_realm
+from authserver.registry import clients, idps
+from authserver.registry.realms import get_realm
 from tests.factories import ISSUER, TOKEN_EXCHANGE, AppBackend, make_backend, make_client
 
 TOKEN_URL = "/realms/default/token"

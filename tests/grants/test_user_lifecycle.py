@@ -118,8 +118,8 @@ def test_delegation_carries_act_and_needs_permission(app, client, setup, clock):
     make_client(app, client_id="bot", name="bot", auth_method="client_secret_basic",
                 grant_types=["client_credentials", TOKEN_EXCHANGE], audiences=[AUDIENCE],
                 scopes="chat:read chat:write", idps=["app"], allow_delegation=True)
-    from authserver import clients
-    from authserver.realms import get_realm
+    from authserver.registry import clients
+    from authserver.registry.realms import get_realm
     with app.app_context():
         secret = clients.rotate_secret(get_realm("default"), "bot", "test").client_secret
     actor = client.post("/realms/default/token", data={"grant_type": "client_credentials", "audience": AUDIENCE},

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from authserver import backends
 from authserver.plugin_api import TOKEN_TYPE_JWT
-from authserver.realms import create_realm, get_realm
+from authserver.registry import backends
+from authserver.registry.realms import create_realm, get_realm
 from tests.factories import AppBackend, make_backend
 
 pytest.importorskip("synapse", reason="matrix-synapse is not installed (pip install 'matrix-synapse[jwt]')")

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from authserver import create_app
 from authserver.extensions import db
 from authserver.models import KeyState, SigningKey, User
-from authserver.realms import create_realm
+from authserver.registry.realms import create_realm
 from tests.conftest import TEST_SECRET, base_config
 from tests.factories import AppBackend, basic_auth, make_backend, make_client
 from tests.support.served import AUTHSERVER, Served

@@ -13,9 +13,9 @@ import jwt
 import pytest
 import requests
 
-from authserver import clients, idps
 from authserver.plugin_api import TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_ID_TOKEN
-from authserver.realms import create_realm, get_realm
+from authserver.registry import clients, idps
+from authserver.registry.realms import create_realm, get_realm
 from tests.factories import TOKEN_EXCHANGE, make_backend, make_client
 from tests.live_server import LiveServer
 

@@ -15,8 +15,9 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from authserver import clients, create_app, idps
-from authserver.realms import get_realm
+from authserver import create_app
+from authserver.registry import clients, idps
+from authserver.registry.realms import get_realm
 from tests.factories import AppBackend, make_backend
 from tests.support.served import AUTHSERVER, Served
 

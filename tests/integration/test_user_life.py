@@ -13,9 +13,10 @@ import time
 import pytest
 import requests
 
-from authserver import clients, idps, revocation
 from authserver.plugin_api import TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_SESSION
-from authserver.realms import create_realm, get_realm
+from authserver.registry import clients, idps
+from authserver.registry.realms import create_realm, get_realm
+from authserver.tokens import revocation
 from authserver_verifier import Verifier
 from tests.factories import TOKEN_EXCHANGE, make_backend, make_client
 from tests.live_server import LiveServer

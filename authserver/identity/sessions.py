@@ -1,0 +1,99 @@
+"""Anonymous users and their device sessions.
+
+A public client allowed to creates an anonymous user (only ``_id``) bound to an opaque
+session token: 256 bits, shown once, stored as a keyed hash. The optional profile the
+device sends is stored as non-verified data. A session grants access only while its user
+is anonymous: logging in ends it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from authserver.crypto import new_secret
+from authserver.errors import InvalidInput, ServiceError
+from authserver.extensions import db
+from authserver.identity.users import new_uid
+from authserver.models import Client, DeviceSession, Realm, User
+from authserver.models.user import ACTIVE
+from authserver.registry import validation
+from authserver.state import services
+
+PROFILE_FIELDS = {"name", "email", "custom"}
+MAX_CUSTOM_BYTES = 4096
+
+
+class TooManySessions(ServiceError):
+    status_code = 429
+    error = "too_many_requests"
+
+
+@dataclass(frozen=True)
+class NewSession:
+    session_token: str
+    session: DeviceSession
+    user: User
+
+
+def create_anonymous_session(realm: Realm, client: Client, source_address: str,
+                             profile: dict[str, Any]) -> NewSession:
+    if not client.allow_anonymous:
+        raise InvalidInput("this client may not create anonymous users")
+    unverified = _unverified_profile(profile)
+    _check_rate(realm, client, source_address)
+    now = int(services().clock())
+    user = User(realm_id=realm.id, uid=new_uid(), user_id=None, verified=False, workspaces=[],
+                unverified=unverified or None, state=ACTIVE, created_at=now, last_seen_at=now)
+    db.session.add(user)
+    db.session.flush()
+    token = new_secret(32)
+    session = DeviceSession(realm_id=realm.id, sid=secrets.token_hex(8),
+                            token_hash=services().hasher.hash(token), user_pk=user.id,
+                            client_id=client.client_id, source_address=source_address[:64],
+                            created_at=now)
+    db.session.add(session)
+    db.session.commit()
+    return NewSession(token, session, user)
+
+
+def find_active_session(realm: Realm, client: Client, token: str) -> DeviceSession | None:
+    """The session behind ``token`` if it is live, belongs to ``client`` and its user is
+    still anonymous and active."""
+    session = db.session.scalar(select(DeviceSession).where(
+        DeviceSession.token_hash == services().hasher.hash(token),
+        DeviceSession.realm_id == realm.id))
+    if session is None or session.ended_at is not None or session.client_id != client.client_id:
+        return None
+    user = db.session.get(User, session.user_pk)
+    if user is None or user.identified or user.state != ACTIVE:
+        return None
+    return session
+
+
+def _unverified_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    validation.only_fields(profile, PROFILE_FIELDS, "profile")
+    result: dict[str, Any] = {}
+    for field in ("name", "email"):
+        if profile.get(field) is not None:
+            result[field] = validation.text(profile[field], field, 255)
+    custom = profile.get("custom")
+    if custom is not None:
+        if not isinstance(custom, dict) or len(str(custom)) > MAX_CUSTOM_BYTES:
+            raise InvalidInput(f"custom: must be a JSON object of at most {MAX_CUSTOM_BYTES} bytes")
+        result["custom"] = custom
+    return result
+
+
+def _check_rate(realm: Realm, client: Client, source_address: str) -> None:
+    window = current_app.config["ANONYMOUS_SESSION_WINDOW"]
+    since = int(services().clock()) - window
+    count = db.session.scalar(select(func.count()).select_from(DeviceSession).where(
+        DeviceSession.realm_id == realm.id, DeviceSession.client_id == client.client_id,
+        DeviceSession.source_address == source_address[:64], DeviceSession.created_at > since))
+    if count >= current_app.config["ANONYMOUS_SESSION_LIMIT"]:
+        raise TooManySessions(f"too many anonymous sessions from this address; retry in up to {window} s")

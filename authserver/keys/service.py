@@ -1,0 +1,209 @@
+"""Signing keys per realm (RFC 7517 JWKS, RFC 7638 ``kid``): life cycle and an in-memory cache.
+
+``next`` → ``active`` → ``retired`` → removed. ``rotate`` adds a ``next`` key, published at
+once; it starts signing after ``KEY_PREPUBLICATION_SECONDS`` (longer than the JWKS
+``max-age``, so every verifier has it before it sees a token it signed). The key it
+replaces stays published until ``MAX_TOKEN_LIFETIME`` + clock skew has passed.
+
+Transitions happen lazily in :meth:`KeyService.maintain`, run whenever a process refreshes
+its cache, with conditional updates that are safe when several processes run them at once;
+partial unique indexes guarantee at most one ``active`` and one ``next`` key per realm.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from authserver.config import SIGNING_ALGORITHMS
+from authserver.crypto import SecretBox
+from authserver.errors import Conflict, InvalidInput, NotFound
+from authserver.extensions import db
+from authserver.keys import jose
+from authserver.models import KeyState, Realm, SigningKey
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActiveKey:
+    kid: str
+    alg: str
+    key: Any  # joserfc private key object, kept in memory, never serialized
+
+
+@dataclass
+class _RealmKeys:
+    realm_id: int
+    active: ActiveKey | None
+    jwks: dict
+    valid_until: float
+    states: dict[str, str] = field(default_factory=dict)
+
+
+class KeyService:
+    def __init__(self, config: dict, box: SecretBox, clock):
+        self._config = config
+        self._box = box
+        self._clock = clock
+        self._cache: dict[str, _RealmKeys] = {}
+        self._lock = threading.Lock()
+
+    # --- queries used on every request: served from memory ---------------------------
+
+    def signing_key(self, realm_name: str) -> ActiveKey:
+        active = self._cached(realm_name).active
+        if active is None:
+            raise NotFound(f"realm {realm_name!r} has no active signing key")
+        return active
+
+    def jwks(self, realm_name: str) -> dict:
+        return self._cached(realm_name).jwks
+
+    def invalidate(self, realm_name: str | None = None) -> None:
+        with self._lock:
+            if realm_name is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(realm_name, None)
+
+    def _cached(self, realm_name: str) -> _RealmKeys:
+        entry = self._cache.get(realm_name)
+        if entry is None or self._clock() >= entry.valid_until:
+            try:
+                entry = self._load(realm_name)
+            except SQLAlchemyError:
+                if entry is None:
+                    raise
+                db.session.rollback()  # database down: keep answering from memory
+                log.warning("signing keys of realm %s served from memory: database unavailable",
+                            realm_name)
+                return entry
+            with self._lock:
+                self._cache[realm_name] = entry
+        return entry
+
+    def _load(self, realm_name: str) -> _RealmKeys:
+        from authserver.registry.realms import get_realm  # realms builds on this module
+
+        realm = get_realm(realm_name)
+        self.maintain(realm)
+        keys = self.list_keys(realm)
+        now = self._clock()
+        valid_until = now + self._config["KEY_CACHE_SECONDS"]
+        for key in keys:
+            if key.state == KeyState.NEXT:
+                valid_until = min(valid_until, key.activates_at)
+        active = next((k for k in keys if k.state == KeyState.ACTIVE), None)
+        return _RealmKeys(
+            realm_id=realm.id,
+            active=self._unseal(active) if active else None,
+            jwks={"keys": [k.public_dict for k in keys]},
+            valid_until=valid_until,
+        )
+
+    def _unseal(self, row: SigningKey) -> ActiveKey:
+        pem = self._box.open(row.private_key_sealed, context=f"signing-key:{row.kid}")
+        return ActiveKey(kid=row.kid, alg=row.alg, key=jose.load_private_key(row.alg, pem))
+
+    # --- administration ----------------------------------------------------------------
+
+    def list_keys(self, realm: Realm) -> list[SigningKey]:
+        order = (SigningKey.activates_at.desc(), SigningKey.id.desc())
+        return list(db.session.scalars(
+            select(SigningKey).where(SigningKey.realm_id == realm.id).order_by(*order)))
+
+    def create_active_key(self, realm: Realm, alg: str | None = None) -> SigningKey:
+        """The first key of a new realm: active at once (nothing to pre-publish for)."""
+        now = int(self._clock())
+        row = self._new_row(realm, self._check_alg(alg), KeyState.ACTIVE, activates_at=now)
+        db.session.add(row)
+        return row
+
+    def rotate(self, realm: Realm, alg: str | None = None) -> SigningKey:
+        """Add a ``next`` key; refuse while another rotation is still pending."""
+        alg = self._check_alg(alg)
+        self._apply_transitions(realm)
+        return self._add_next_key(realm, alg)
+
+    def maintain(self, realm: Realm) -> None:
+        """Promote a due ``next`` key, delete expired ``retired`` keys, rotate by age."""
+        self._apply_transitions(realm)
+        interval = self._config["KEY_ROTATION_INTERVAL"]
+        if interval and self._rotation_due(realm.id, int(self._clock()), interval):
+            try:
+                self._add_next_key(realm, self._check_alg(None))
+            except Conflict:
+                pass  # another process rotated first
+
+    def _apply_transitions(self, realm: Realm) -> None:
+        now = int(self._clock())
+        try:
+            self._promote_due_key(realm.id, now)
+            self._remove_expired(realm.id, now)
+            db.session.commit()
+        except (IntegrityError, OperationalError):
+            db.session.rollback()  # another process did the same work first
+
+    def _add_next_key(self, realm: Realm, alg: str) -> SigningKey:
+        activates_at = int(self._clock()) + self._config["KEY_PREPUBLICATION_SECONDS"]
+        row = self._new_row(realm, alg, KeyState.NEXT, activates_at=activates_at)
+        db.session.add(row)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise Conflict(f"a rotation of realm {realm.name!r} is already pending: "
+                           "its next key starts signing soon") from None
+        self.invalidate(realm.name)
+        return row
+
+    def _promote_due_key(self, realm_id: int, now: int) -> None:
+        due = db.session.scalar(select(SigningKey.id).where(
+            SigningKey.realm_id == realm_id, SigningKey.state == KeyState.NEXT,
+            SigningKey.activates_at <= now))
+        if due is None:
+            return
+        remove_after = now + self._config["MAX_TOKEN_LIFETIME"] + self._config["CLOCK_SKEW_SECONDS"]
+        db.session.execute(
+            update(SigningKey)
+            .where(SigningKey.realm_id == realm_id, SigningKey.state == KeyState.ACTIVE)
+            .values(state=KeyState.RETIRED, retired_at=now, remove_after=remove_after))
+        db.session.execute(
+            update(SigningKey).where(SigningKey.id == due, SigningKey.state == KeyState.NEXT)
+            .values(state=KeyState.ACTIVE))
+
+    def _remove_expired(self, realm_id: int, now: int) -> None:
+        db.session.execute(delete(SigningKey).where(
+            SigningKey.realm_id == realm_id, SigningKey.state == KeyState.RETIRED,
+            SigningKey.remove_after <= now))
+
+    def _rotation_due(self, realm_id: int, now: int, interval: int) -> bool:
+        states = dict(db.session.execute(
+            select(SigningKey.state, SigningKey.activates_at).where(
+                SigningKey.realm_id == realm_id,
+                SigningKey.state.in_([KeyState.ACTIVE, KeyState.NEXT]))).all())
+        active_since = states.get(KeyState.ACTIVE)
+        return KeyState.NEXT not in states and active_since is not None \
+            and now - active_since >= interval
+
+    def _new_row(self, realm: Realm, alg: str, state: KeyState, activates_at: int) -> SigningKey:
+        key = jose.generate_private_key(alg, self._config["RSA_KEY_SIZE"])
+        jwk = jose.public_jwk(key, alg)
+        sealed = self._box.seal(jose.private_pem(key), context=f"signing-key:{jwk['kid']}")
+        return SigningKey(realm_id=realm.id, kid=jwk["kid"], alg=alg, state=state,
+                          public_jwk=jose.canonical_json(jwk), private_key_sealed=sealed,
+                          created_at=int(self._clock()), activates_at=activates_at)
+
+    def _check_alg(self, alg: str | None) -> str:
+        alg = alg or self._config["DEFAULT_SIGNING_ALG"]
+        if alg not in SIGNING_ALGORITHMS:
+            raise InvalidInput(f"unsupported signing algorithm {alg!r}: "
+                               f"choose one of {', '.join(SIGNING_ALGORITHMS)}")
+        return alg
+

@@ -1,0 +1,269 @@
+"""Clients of a realm: registration, secrets, life cycle. Shared by the CLI, the admin API
+and RFC 7591 dynamic registration, none of which holds logic of its own.
+
+Client secrets have 256 bits of entropy, are shown once, and are stored only as a keyed
+hash (:class:`~authserver.crypto.SecretHasher`), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from sqlalchemy import select
+
+from authserver.crypto import new_secret
+from authserver.errors import InvalidInput, NotFound
+from authserver.extensions import db
+from authserver.models import ChatBackend, Client, Realm
+from authserver.models.client import AUTH_METHODS, PRIVATE_KEY_JWT, PUBLIC, SECRET_METHODS
+from authserver.plugin_api import ASYMMETRIC_ALGORITHMS
+from authserver.registry import audit, validation
+from authserver.registry.row_cache import cached
+from authserver.registry.transactions import commit_admin_change, commit_or_conflict
+from authserver.state import services
+
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+GRANT_REFRESH_TOKEN = "refresh_token"
+GRANT_TYPES = (GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE)
+ADMIN_SCOPE = "admin"
+CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+FIELDS = {"client_id", "name", "auth_method", "grant_types", "audiences", "scopes", "idps",
+          "redirect_uris", "jwks", "jwks_uri", "allow_anonymous", "allow_delegation"}
+UPDATABLE = FIELDS - {"client_id", "auth_method"}
+
+
+@dataclass(frozen=True)
+class IssuedClient:
+    """A client just created or whose secret was just replaced: the secret is shown once."""
+
+    client: Client
+    client_secret: str | None = None
+    registration_access_token: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.client.to_dict()
+        if self.client_secret:
+            data["client_secret"] = self.client_secret
+        if self.registration_access_token:
+            data["registration_access_token"] = self.registration_access_token
+        return data
+
+
+def get_client(realm: Realm, client_id: str) -> Client:
+    client = find_client(realm, client_id)
+    if client is None:
+        raise NotFound(f"no client {client_id!r} in realm {realm.name!r}")
+    return client
+
+
+def find_client(realm: Realm, client_id: str) -> Client | None:
+    return db.session.scalar(select(Client).where(Client.realm_id == realm.id,
+                                                  Client.client_id == client_id))
+
+
+def cached_client(realm: Realm, client_id: str) -> Client | None:
+    """:func:`find_client` through the row cache (read-only use on the token endpoint)."""
+    return cached(("client", realm.id, client_id), lambda: find_client(realm, client_id))
+
+
+def list_clients(realm: Realm) -> list[Client]:
+    return list(db.session.scalars(select(Client).where(Client.realm_id == realm.id)
+                                   .order_by(Client.client_id)))
+
+
+def create_client(realm: Realm, data: dict[str, Any], actor: str,
+                  with_registration_token: bool = False) -> IssuedClient:
+    validation.only_fields(data, FIELDS, "client")
+    method = data.get("auth_method", "client_secret_basic")
+    if method not in AUTH_METHODS:
+        raise InvalidInput(f"auth_method: must be one of {', '.join(AUTH_METHODS)}")
+    now = int(services().clock())
+    client = Client(realm_id=realm.id, client_id=_client_id(data.get("client_id")),
+                    name=validation.text(data.get("name"), "name", 100), auth_method=method,
+                    grant_types=default_grant_types(method),
+                    audiences=[], scopes=[], idps=[], redirect_uris=[], allow_anonymous=False,
+                    allow_delegation=False, disabled=False, created_at=now, updated_at=now)
+    _apply(realm, client, data)
+    secret = _set_new_secret(client) if method in SECRET_METHODS else None
+    registration_token = _set_registration_token(client) if with_registration_token else None
+    db.session.add(client)
+    audit.record(realm, actor, "client.create", "client", client.client_id, after=client.to_dict())
+    commit_or_conflict(f"a client with client_id {client.client_id!r} already exists")
+    return IssuedClient(client, secret, registration_token)
+
+
+def update_client(realm: Realm, client_id: str, data: dict[str, Any], actor: str) -> Client:
+    validation.only_fields(data, UPDATABLE | {"disabled"}, "client update")
+    client = get_client(realm, client_id)
+    before = client.to_dict()
+    _apply(realm, client, data)
+    if "disabled" in data:
+        client.disabled = validation.boolean(data["disabled"], "disabled")
+    client.updated_at = int(services().clock())
+    audit.record(realm, actor, "client.update", "client", client_id, before=before, after=client.to_dict())
+    commit_or_conflict("conflicting update")
+    return client
+
+
+def set_disabled(realm: Realm, client_id: str, disabled: bool, actor: str) -> Client:
+    return update_client(realm, client_id, {"disabled": disabled}, actor)
+
+
+def delete_client(realm: Realm, client_id: str, actor: str) -> None:
+    client = get_client(realm, client_id)
+    audit.record(realm, actor, "client.delete", "client", client_id, before=client.to_dict())
+    db.session.delete(client)
+    commit_admin_change()
+
+
+def rotate_secret(realm: Realm, client_id: str, actor: str, grace_seconds: int = 0) -> IssuedClient:
+    """Replace the secret; the old one keeps working for ``grace_seconds``."""
+    client = get_client(realm, client_id)
+    if client.auth_method not in SECRET_METHODS:
+        raise InvalidInput(f"client {client_id!r} authenticates with {client.auth_method}: it has no secret")
+    grace_seconds = validation.integer(grace_seconds, "grace_seconds", 0, 30 * 86400)
+    now = int(services().clock())
+    client.previous_secret_hash = client.secret_hash if grace_seconds else None
+    client.previous_secret_expires_at = now + grace_seconds if grace_seconds else None
+    secret = _set_new_secret(client)
+    client.updated_at = now
+    audit.record(realm, actor, "client.rotate_secret", "client", client_id,
+                 after={"grace_seconds": grace_seconds})
+    commit_admin_change()
+    return IssuedClient(client, secret)
+
+
+def default_grant_types(auth_method: str) -> list[str]:
+    return [GRANT_TOKEN_EXCHANGE] if auth_method == PUBLIC else [GRANT_CLIENT_CREDENTIALS]
+
+
+def verify_client_secret(client: Client, presented: str) -> bool:
+    """Constant-time check against the current secret, or the previous one within its grace."""
+    hasher = services().hasher
+    current = hasher.verify(presented, client.secret_hash)
+    previous = hasher.verify(presented, client.previous_secret_hash)
+    in_grace = (client.previous_secret_expires_at or 0) > services().clock()
+    return current or (previous and in_grace)
+
+
+def _set_new_secret(client: Client) -> str:
+    secret = new_secret(32)
+    client.secret_hash = services().hasher.hash(secret)
+    return secret
+
+
+def _set_registration_token(client: Client) -> str:
+    token = new_secret(32)
+    client.registration_token_hash = services().hasher.hash(token)
+    return token
+
+
+def _client_id(value: Any) -> str:
+    if value is None:
+        generated = secrets.token_urlsafe(12)
+        while not CLIENT_ID.match(generated):  # never a leading '-' (an option, to a CLI) or '_'
+            generated = secrets.token_urlsafe(12)
+        return generated
+    if not isinstance(value, str) or not CLIENT_ID.match(value):
+        raise InvalidInput("client_id: 3-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    return value
+
+
+def _apply(realm: Realm, client: Client, data: dict[str, Any]) -> None:
+    if "name" in data:
+        client.name = validation.text(data["name"], "name", 100)
+    if "grant_types" in data:
+        client.grant_types = _grant_types(client, data["grant_types"])
+    if "redirect_uris" in data:
+        uris = validation.string_list(data["redirect_uris"], "redirect_uris")
+        client.redirect_uris = [validation.https_url(u, "redirect_uris") for u in uris]
+    for flag in ("allow_anonymous", "allow_delegation"):
+        if flag in data:
+            setattr(client, flag, validation.boolean(data[flag], flag))
+    if client.allow_anonymous and not client.is_public:
+        raise InvalidInput("allow_anonymous: only public clients create anonymous users")
+    if "audiences" in data:
+        client.audiences = _audiences(realm, data["audiences"])
+    if "scopes" in data or "audiences" in data:
+        client.scopes = _scopes(realm, client, data.get("scopes", client.scopes))
+    if "idps" in data:
+        client.idps = _idps(realm, data["idps"])
+    _apply_keys(client, data)
+
+
+def _grant_types(client: Client, value: Any) -> list[str]:
+    grants = validation.string_list(value, "grant_types")
+    unknown = [g for g in grants if g not in GRANT_TYPES]
+    if unknown:
+        raise InvalidInput(f"grant_types: unsupported {', '.join(unknown)} "
+                           f"(supported: {', '.join(GRANT_TYPES)})")
+    if client.is_public and GRANT_CLIENT_CREDENTIALS in grants:
+        raise InvalidInput("grant_types: a public client cannot use client_credentials")
+    return grants
+
+
+def _audiences(realm: Realm, value: Any) -> list[str]:
+    audiences = validation.string_list(value, "audiences")
+    known = set(db.session.scalars(select(ChatBackend.audience).where(ChatBackend.realm_id == realm.id)))
+    unknown = [a for a in audiences if a not in known]
+    if unknown:
+        raise InvalidInput(f"audiences: no chat backend registered for {', '.join(unknown)}")
+    return audiences
+
+
+def _scopes(realm: Realm, client: Client, value: Any) -> list[str]:
+    """Each scope must be understood by one of the client's chat backends, or be ``admin``."""
+    requested = validation.scopes(value, "scopes")
+    backends = db.session.scalars(select(ChatBackend).where(
+        ChatBackend.realm_id == realm.id, ChatBackend.audience.in_(client.audiences or [""])))
+    known = {ADMIN_SCOPE}.union(*(set(b.scopes) for b in backends))
+    unknown = [s for s in requested if s not in known]
+    if unknown:
+        raise InvalidInput(f"scopes: {' '.join(unknown)} not offered by the client's audiences")
+    return requested
+
+
+def _idps(realm: Realm, value: Any) -> list[str]:
+    names = validation.string_list(value, "idps")
+    from authserver.registry.idps import known_idp_names  # IdP connections build on clients
+
+    unknown = sorted(set(names) - known_idp_names(realm))
+    if unknown:
+        raise InvalidInput(f"idps: no identity provider named {', '.join(unknown)}")
+    return names
+
+
+def _apply_keys(client: Client, data: dict[str, Any]) -> None:
+    if "jwks" in data:
+        client.jwks = public_jwks(data["jwks"]) if data["jwks"] is not None else None
+    if "jwks_uri" in data:
+        client.jwks_uri = validation.https_url(data["jwks_uri"], "jwks_uri") if data["jwks_uri"] else None
+    if client.jwks and client.jwks_uri:
+        raise InvalidInput("jwks: give either jwks or jwks_uri, not both (RFC 7591 §2)")
+    if client.auth_method == PRIVATE_KEY_JWT and not (client.jwks or client.jwks_uri):
+        raise InvalidInput("jwks: private_key_jwt needs the client's public keys (jwks or jwks_uri)")
+
+
+PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+
+def public_jwks(value: Any) -> dict:
+    """A JWKS of public signing keys only; a private or symmetric key is refused."""
+    if not isinstance(value, dict) or not isinstance(value.get("keys"), list) or not value["keys"]:
+        raise InvalidInput('jwks: must be a JSON Web Key Set {"keys": [...]} with at least one key')
+    for key in value["keys"]:
+        if not isinstance(key, dict) or PRIVATE_MEMBERS & set(key):
+            raise InvalidInput("jwks: only public keys may be registered (found private or symmetric key material)")
+        if "alg" in key and key["alg"] not in ASYMMETRIC_ALGORITHMS:
+            raise InvalidInput(f"jwks: algorithm {key['alg']!r} is not allowed")
+    try:
+        KeySet.import_key_set(value)
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidInput(f"jwks: not a valid JSON Web Key Set ({exc.__class__.__name__})") from None
+    return value

@@ -1,0 +1,75 @@
+"""RFC 7009 revocation state, kept small: a revoked ``jti`` until its token expires, and
+"not before" cut-offs for every token of a user ("log out everywhere") or of a client.
+
+:func:`token_is_revoked` is the one check introspection, re-exchange and the admin API use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from authserver.extensions import db
+from authserver.identity.users import get_user
+from authserver.models import Client, DeviceSession, Realm, RevokedToken, User
+from authserver.registry import audit
+from authserver.registry.clients import get_client
+from authserver.registry.transactions import commit_admin_change
+from authserver.state import services
+
+
+def _jti_hash(issuer: str, jti: str) -> str:
+    return hashlib.sha256(f"{issuer}|{jti}".encode()).hexdigest()
+
+
+def revoke_token(claims: dict[str, Any]) -> None:
+    """Revoke one of our tokens by its ``jti``; kept until the token would expire anyway."""
+    row = {"jti_hash": _jti_hash(claims["iss"], claims["jti"]), "expires_at": int(claims["exp"])}
+    now = int(services().clock())
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+            connection.execute(insert(RevokedToken).values(**row))
+    except IntegrityError:
+        pass  # already revoked
+
+
+def token_is_revoked(realm: Realm, claims: dict[str, Any]) -> bool:
+    if db.session.get(RevokedToken, _jti_hash(claims["iss"], claims["jti"])) is not None:
+        return True
+    issued_at = int(claims.get("iat") or 0)
+    client = db.session.scalar(select(Client).where(Client.realm_id == realm.id,
+                                                    Client.client_id == claims.get("client_id")))
+    if client is None or client.disabled or issued_at <= (client.tokens_not_before or -1):
+        return True
+    uid = claims.get("uid")
+    if uid is None:
+        return False  # a service token: only its client's state matters
+    user = db.session.scalar(select(User).where(User.realm_id == realm.id, User.uid == uid))
+    return user is None or user.state != "active" or issued_at <= (user.tokens_not_before or -1)
+
+
+def revoke_user_tokens(realm: Realm, key: str, actor: str) -> User:
+    """Every token of the user issued until now stops working; its device sessions end."""
+    user = get_user(realm, key)
+    now = int(services().clock())
+    user.tokens_not_before = now
+    db.session.execute(update(DeviceSession).where(DeviceSession.user_pk == user.id,
+                                                   DeviceSession.ended_at.is_(None))
+                       .values(ended_at=now))
+    audit.record(realm, actor, "user.revoke_tokens", "user", user.uid, after={"tokens_not_before": now})
+    db.session.commit()
+    return user
+
+
+def revoke_client_tokens(realm: Realm, client_id: str, actor: str) -> Client:
+    client = get_client(realm, client_id)
+    now = int(services().clock())
+    client.tokens_not_before = now
+    audit.record(realm, actor, "client.revoke_tokens", "client", client_id,
+                 after={"tokens_not_before": now})
+    commit_admin_change()
+    return client
