@@ -1,4 +1,4 @@
-"""The application factory: configuration layers, extensions, services, endpoints."""
+"""The application factory: configuration layers, extensions, per-app state, routes."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask("authserver", instance_path=_instance_path(), instance_relative_config=True)
     load_config(app, test_config)
     _init_database(app)
-    _init_services(app)
+    _init_state(app)
     _register_endpoints(app)
     _init_production(app)
     return app
@@ -66,12 +66,10 @@ def _configure_sqlite(engine, busy_timeout_ms: int) -> None:
         cursor.close()
 
 
-def _init_services(app: Flask) -> None:
-    from authserver.registry.row_cache import EXTENSION, RowCache
-    from authserver.state import build_services
+def _init_state(app: Flask) -> None:
+    from authserver.state import EXTENSION, build_state
 
-    app.extensions["authserver"] = build_services(app.config, app.config.get("CLOCK"))
-    app.extensions[EXTENSION] = RowCache(app.config["ROW_CACHE_SECONDS"], app.extensions["authserver"].clock)
+    app.extensions[EXTENSION] = build_state(app.config, app.config.get("CLOCK"))
 
 
 def _register_endpoints(app: Flask) -> None:

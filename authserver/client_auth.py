@@ -16,12 +16,13 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from authserver.outbound.client_jwks import client_keyset
+from authserver.edge.jose_compact import MalformedToken, parse_compact
 from authserver.plugin_api import ASYMMETRIC_ALGORITHMS
-from authserver.state import services
+from authserver.state import app_state
 
 PRIVATE_KEY_JWT = "private_key_jwt"
 MAX_ASSERTION_LIFETIME = 300
+MAX_ASSERTION_BYTES = 16 * 1024
 log = logging.getLogger(__name__)
 
 
@@ -36,12 +37,17 @@ class PrivateKeyJWTAuthentication(JWTBearerClientAssertion):
         return [issuer, f"{issuer}/token"]
 
     def resolve_client_public_key(self, client) -> KeySet:
-        keys = client_keyset(client)
+        keys = app_state().client_keys.keyset(client)
         if keys is None:
             raise InvalidClientError(description="The client has no registered keys.")
         return keys
 
     def process_assertion_claims(self, assertion, resolve_key):
+        try:
+            parse_compact(assertion, MAX_ASSERTION_BYTES)  # strictly, before joserfc reads it
+        except MalformedToken as exc:
+            log.info("client assertion refused: %s", exc.message)
+            raise InvalidClientError(status_code=401, description="Client authentication failed.") from None
         try:
             token = jwt.decode(assertion, resolve_key, algorithms=list(ASYMMETRIC_ALGORITHMS))
         except (JoseError, ValueError) as exc:
@@ -53,8 +59,9 @@ class PrivateKeyJWTAuthentication(JWTBearerClientAssertion):
     def verify_claims(self, claims) -> None:
         """Authlib's RFC 7523 §3 checks, on the server's clock (Authlib's use the wall clock),
         and a bounded lifetime, before the ``jti`` is spent."""
+        leeway = app_state().settings.clock_skew
         registry = jwt.JWTClaimsRegistry(
-            now=lambda: int(services().clock()), leeway=self.leeway, iss={"essential": True},
+            now=lambda: int(app_state().clock()), leeway=leeway, iss={"essential": True},
             sub={"essential": True}, aud={"essential": True, "values": self.get_audiences()},
             exp={"essential": True}, jti={"essential": True})
         try:
@@ -63,11 +70,11 @@ class PrivateKeyJWTAuthentication(JWTBearerClientAssertion):
             raise InvalidClientError(description=f"The client assertion is invalid: {exc.error}.") from None
         if claims["sub"] != claims["iss"]:
             raise InvalidClientError(description="Issuer and Subject MUST match.")
-        if claims["exp"] - services().clock() > MAX_ASSERTION_LIFETIME + self.leeway:
+        if claims["exp"] - app_state().clock() > MAX_ASSERTION_LIFETIME + leeway:
             raise InvalidClientError(description="The client assertion lives too long.")
-        if not self.validate_jti(claims, claims["jti"]):
+        if not isinstance(claims["jti"], str) or not self.validate_jti(claims, claims["jti"]):
             raise InvalidClientError(description="The client assertion was used before.")
 
     def validate_jti(self, claims, jti) -> bool:
         key = f"client-assertion|{g.realm_issuer}|{claims['sub']}|{jti}"
-        return services().replay.claim(key, claims["exp"] + self.leeway)
+        return app_state().replay.claim(key, claims["exp"] + app_state().settings.clock_skew)

@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_TOKEN_LIFETIME": 3600,  # cap on any token we issue, seconds
     "DEFAULT_TOKEN_LIFETIME": 900,
     "CLOCK_SKEW_SECONDS": 60,
+    "MAX_SUBJECT_TOKEN_BYTES": 16 * 1024,  # subject and actor tokens larger than this are refused unparsed
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "ROW_CACHE_SECONDS": 5,  # clients, backends, IdP connections cached this long per process; 0 = off
@@ -44,13 +45,27 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     "UPSTREAM_CONNECT_TIMEOUT": 3.05,  # seconds, outbound calls to upstream IdPs
     "UPSTREAM_READ_TIMEOUT": 5.0,
+    "UPSTREAM_TOTAL_TIMEOUT": 10.0,  # deadline for a whole upstream call, however slowly it trickles
     "LOG_FORMAT": "json",  # json | text; tests keep Flask's default logging
     "LOG_LEVEL": "INFO",
+    # Webhooks (authserver.events): Standard Webhooks delivery by `authserver worker`
+    "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": False,  # deliver to loopback/private/link-local addresses (tests, labs)
+    "WEBHOOK_CONNECT_TIMEOUT": 3.0,  # seconds to connect to a receiver
+    "WEBHOOK_TIMEOUT": 10.0,  # deadline for a whole delivery attempt, seconds
+    "WEBHOOK_MAX_RESPONSE_BYTES": 4096,  # of a receiver's answer, read and kept as an excerpt
+    "WEBHOOK_RETRY_BASE_SECONDS": 5,  # first retry after about this long, doubling each time…
+    "WEBHOOK_RETRY_MAX_SECONDS": 3600,  # …up to this
+    "WEBHOOK_MAX_AGE_SECONDS": 3 * 86400,  # a delivery still failing this long after its event is dead
+    "WEBHOOK_CLAIM_SECONDS": 60,  # a worker's claim on a delivery expires after this (crash recovery)
+    "WEBHOOK_POLL_SECONDS": 1.0,  # how often an idle worker looks for due deliveries
+    "WEBHOOK_SECRET_OVERLAP_SECONDS": 86400,  # after rotate-secret, the old secret signs too this long
+    "WEBHOOK_RETENTION_SECONDS": 14 * 86400,  # finished deliveries and their events are kept this long
 }
 
-_POSITIVE_INTS = ("ANONYMOUS_SESSION_LIMIT", "ANONYMOUS_SESSION_WINDOW", "JWKS_MAX_AGE", "KEY_PREPUBLICATION_SECONDS", "KEY_CACHE_SECONDS",
-                  "MAX_TOKEN_LIFETIME", "DEFAULT_TOKEN_LIFETIME", "SQLITE_BUSY_TIMEOUT_MS",
-                  "MAX_CONTENT_LENGTH")
+_POSITIVE_INTS = ("ANONYMOUS_SESSION_LIMIT", "ANONYMOUS_SESSION_WINDOW", "JWKS_MAX_AGE",
+                  "KEY_PREPUBLICATION_SECONDS", "KEY_CACHE_SECONDS", "MAX_TOKEN_LIFETIME",
+                  "DEFAULT_TOKEN_LIFETIME", "SQLITE_BUSY_TIMEOUT_MS", "MAX_CONTENT_LENGTH",
+                  "MAX_SUBJECT_TOKEN_BYTES")
 _NON_NEGATIVE_INTS = ("KEY_ROTATION_INTERVAL", "CLOCK_SKEW_SECONDS", "TOKEN_RATE_LIMIT",
                       "AUTH_FAILURE_LIMIT", "TRUSTED_PROXIES")
 _PRODUCTION_POSITIVE_INTS = ("TOKEN_RATE_WINDOW", "AUTH_FAILURE_WINDOW")
@@ -94,6 +109,7 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("ADMIN_REALM", f"must be a realm name, got {config['ADMIN_REALM']!r}")
     _validate_base_url(config.get("ISSUER_BASE_URL"))
     _validate_production(config)
+    _validate_webhooks(config)
     _validate_database_uri(config.get("SQLALCHEMY_DATABASE_URI"))
 
 
@@ -126,7 +142,7 @@ def _validate_database_uri(value: Any) -> None:
 def _validate_production(config: Mapping[str, Any]) -> None:
     for key in _PRODUCTION_POSITIVE_INTS:
         _require_int(config, key, minimum=1)
-    for key in ("UPSTREAM_CONNECT_TIMEOUT", "UPSTREAM_READ_TIMEOUT"):
+    for key in ("UPSTREAM_CONNECT_TIMEOUT", "UPSTREAM_READ_TIMEOUT", "UPSTREAM_TOTAL_TIMEOUT"):
         value = config.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
             raise ConfigError(key, f"must be a number of seconds in (0, 60], got {value!r}")
@@ -138,3 +154,26 @@ def _validate_production(config: Mapping[str, Any]) -> None:
         raise ConfigError("LOG_FORMAT", f"must be json or text, got {config.get('LOG_FORMAT')!r}")
     if config.get("LOG_LEVEL") not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+
+
+_WEBHOOK_INTS = ("WEBHOOK_MAX_RESPONSE_BYTES", "WEBHOOK_RETRY_BASE_SECONDS", "WEBHOOK_RETRY_MAX_SECONDS",
+                 "WEBHOOK_MAX_AGE_SECONDS", "WEBHOOK_CLAIM_SECONDS", "WEBHOOK_RETENTION_SECONDS")
+
+
+def _validate_webhooks(config: Mapping[str, Any]) -> None:
+    if not isinstance(config.get("WEBHOOK_ALLOW_PRIVATE_ADDRESSES"), bool):
+        raise ConfigError("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "must be true or false")
+    for key in _WEBHOOK_INTS:
+        _require_int(config, key, minimum=1)
+    _require_int(config, "WEBHOOK_SECRET_OVERLAP_SECONDS", minimum=0)
+    for key in ("WEBHOOK_CONNECT_TIMEOUT", "WEBHOOK_TIMEOUT", "WEBHOOK_POLL_SECONDS"):
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
+            raise ConfigError(key, f"must be a number of seconds in (0, 60], got {value!r}")
+    if config["WEBHOOK_CONNECT_TIMEOUT"] > config["WEBHOOK_TIMEOUT"]:
+        raise ConfigError("WEBHOOK_CONNECT_TIMEOUT", "must not exceed WEBHOOK_TIMEOUT")
+    if config["WEBHOOK_CLAIM_SECONDS"] <= config["WEBHOOK_TIMEOUT"]:
+        raise ConfigError("WEBHOOK_CLAIM_SECONDS", "must be longer than WEBHOOK_TIMEOUT, so a claim "
+                          "outlives the attempt it covers")
+    if config["WEBHOOK_RETRY_BASE_SECONDS"] > config["WEBHOOK_RETRY_MAX_SECONDS"]:
+        raise ConfigError("WEBHOOK_RETRY_BASE_SECONDS", "must not exceed WEBHOOK_RETRY_MAX_SECONDS")

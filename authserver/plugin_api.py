@@ -32,10 +32,6 @@ TOKEN_TYPE_ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 TOKEN_TYPE_JWT = "urn:ietf:params:oauth:token-type:jwt"
 TOKEN_TYPE_SESSION = "urn:authserver:token-type:session_token"
 
-#: Subject tokens larger than this are refused before any parsing (DESIGN: 16 KiB).
-MAX_SUBJECT_TOKEN_BYTES = 16 * 1024
-#: Allowed clock skew for exp / nbf / iat, in seconds.
-CLOCK_SKEW_SECONDS = 60
 #: Asymmetric algorithms an upstream token may be signed with. Never "none", never HMAC
 #: unless a connection explicitly holds a shared secret.
 ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
@@ -95,19 +91,31 @@ class HttpClient(Protocol):
              headers: Mapping[str, str] | None = None) -> HttpResponse: ...
 
 
-class ReplayCache(Protocol):
-    """Single-use values (``jti``) shared across processes, kept until they expire."""
-
-    def claim(self, key: str, expires_at: float) -> bool:
-        """Record ``key`` until ``expires_at``; True the first time, False on a replay."""
-
-
 @dataclass(frozen=True)
 class ConnectorContext:
+    """What the core hands every connector: collaborators, and the limits from configuration
+    (``CLOCK_SKEW_SECONDS``, ``MAX_SUBJECT_TOKEN_BYTES``), so no plugin hard-codes them."""
+
     http: HttpClient
     clock: Callable[[], float]
-    replay_cache: ReplayCache
     logger: logging.Logger
+    clock_skew: int = 60  # seconds allowed on exp / nbf / iat
+    max_token_bytes: int = 16 * 1024  # subject tokens larger than this are refused unparsed
+
+
+def read_compact_jws(token: str, max_bytes: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The unverified header and payload of a compact JWS, parsed strictly (UTF-8 JSON
+    objects, unique names, bounded size and depth); raises :class:`InvalidSubjectToken`.
+
+    Connectors use it instead of their own JSON parsing, so every plugin reads tokens the
+    way the core does."""
+    from authserver.edge.jose_compact import MalformedToken, parse_compact
+
+    try:
+        parsed = parse_compact(token, max_bytes)
+    except MalformedToken as exc:
+        raise InvalidSubjectToken(detail=exc.message) from None
+    return parsed.header, parsed.payload
 
 
 # --- connectors ----------------------------------------------------------------------
@@ -137,14 +145,31 @@ class Identity:
     workspace: str | None = None
     acl: tuple[Mapping[str, Any], ...] | None = None  # ACL the app's backend asks for
     expires_at: int | None = None
+    #: The token's ``jti`` when the token is single use (RFC 7523 §3 item 7): the core spends
+    #: it in the shared replay cache after every other check passed.
+    single_use_id: str | None = None
 
 
 class Connector(ABC):
     """Verifies tokens of one upstream IdP connection. One instance per connection,
-    long-lived, so it may keep caches (discovery, JWKS) as instance state."""
+    long-lived, so it may keep caches (discovery, JWKS) as instance state.
+
+    What differs between connectors is declared here as capabilities, so the core never
+    asks which connector it has:
+
+    * ``signed_by_client``: tokens are signed by a client of the realm (with its registered
+      keys, ``iss`` = its client id): the connection names that client, and the core hands
+      its keys to :meth:`verify` in ``VerificationRequest.client_keys``;
+    * ``accepts_shared_secret``: the connection may hold an HS256 secret the server
+      generates (``VerificationRequest.shared_secret``);
+    * ``default_user_id_rule``: how ``user_id`` is derived unless the admin says otherwise.
+    """
 
     type_name: ClassVar[str]
     subject_token_types: ClassVar[frozenset[str]]
+    signed_by_client: ClassVar[bool] = False
+    accepts_shared_secret: ClassVar[bool] = False
+    default_user_id_rule: ClassVar[str] = "{idp}:{sub}"
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext):
         self.config = self.validate_config(config)
@@ -158,6 +183,12 @@ class Connector(ABC):
     @abstractmethod
     def verify(self, token: str, token_type: str, request: VerificationRequest) -> Identity:
         """Verify ``token``; raise :class:`InvalidSubjectToken` or :class:`UpstreamUnavailable`."""
+
+    def issuer(self) -> str | None:
+        """The ``iss`` this connection's JWTs carry, used to route a token to its connection
+        (None: any; a ``signed_by_client`` connection's issuer is its client id)."""
+        issuer = self.config.get("issuer")
+        return issuer if isinstance(issuer, str) else None
 
 
 # --- token profiles ------------------------------------------------------------------

@@ -4,22 +4,71 @@ Reading :func:`build_authorization_server` and :func:`mount_routes` tells a newc
 everything the server speaks: each grant, endpoint and blueprint is registered by one line.
 Discovery metadata (RFC 8414) is computed from the authorization server object, so it
 cannot advertise what is not there.
+
+:class:`ChatAuthorizationServer` is Authlib's Flask server with two edges of ours: the
+request it hands grants and endpoints carries only the strictly parsed form body
+(:mod:`authserver.edge.form`) and the request's realm context; and client authentication
+(RFC 6749 §2.3) runs on the one method the request presents
+(:mod:`authserver.edge.client_credentials`), with one answer for every failure.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from functools import cached_property
+
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from flask import Flask, g
+from flask import request as flask_request
 
 from authserver import admin
 from authserver.client_auth import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
 from authserver.edge import error_responses, limits
+from authserver.edge.client_credentials import client_authentication_failed, presented_credentials
+from authserver.edge.form import parse_form
 from authserver.endpoints import discovery, health, introspection, jwks, registration, revocation, sessions, token
 from authserver.endpoints.introspection import TokenIntrospection
 from authserver.endpoints.revocation import TokenRevocation
+from authserver.extensions import db
 from authserver.grants.client_credentials import ClientCredentialsGrant
 from authserver.grants.token_exchange import TokenExchangeGrant
-from authserver.registry.clients import cached_client
+from authserver.models import Client
+from authserver.registry.clients import cached_client, verify_client_secret
+
+
+class StrictPayload(OAuth2Payload):
+    def __init__(self, form):
+        self._form = form
+
+    @property
+    def data(self):
+        return self._form
+
+    @cached_property
+    def datalist(self):
+        values = defaultdict(list)
+        for name in self._form:
+            values[name].extend(self._form.getlist(name))
+        return values
+
+
+class StrictOAuth2Request(OAuth2Request):
+    """An OAuth request as grants see it: the strictly parsed body, never the query string."""
+
+    def __init__(self, form, realm_ctx):
+        super().__init__(method=flask_request.method, uri=flask_request.url, headers=flask_request.headers)
+        self._form = form
+        self.payload = StrictPayload(form)
+        self.realm_ctx = realm_ctx
+
+    @property
+    def args(self):
+        return flask_request.args
+
+    @property
+    def form(self):
+        return self._form
 
 
 class ChatAuthorizationServer(AuthorizationServer):
@@ -28,11 +77,16 @@ class ChatAuthorizationServer(AuthorizationServer):
     def __init__(self, app: Flask):
         super().__init__()
         self.init_app(app, query_client=self._realm_client, save_token=self._stateless)
+        self._assertion_authentication = PrivateKeyJWTAuthentication()
+
+    def create_oauth2_request(self, request) -> StrictOAuth2Request:
+        form = parse_form(flask_request.get_data(cache=True), flask_request.content_type)
+        return StrictOAuth2Request(form, g.realm_ctx)
 
     @staticmethod
-    def _realm_client(client_id: str):
+    def _realm_client(client_id: str) -> Client | None:
         """Clients of the realm in the URL only: a client of another realm does not exist
-        here. Memoized for the request: Authlib asks once per authentication method."""
+        here. Memoized for the request."""
         if not isinstance(client_id, str):
             return None
         memo = g.setdefault("clients_by_id", {})
@@ -40,13 +94,28 @@ class ChatAuthorizationServer(AuthorizationServer):
             memo[client_id] = cached_client(g.realm, client_id)
         return memo[client_id]
 
-    def authenticate_client(self, request, methods, endpoint="token"):
-        """Authlib's client authentication under the rate limits (:mod:`authserver.edge.limits`)."""
-        authenticate = super().authenticate_client
+    def authenticate_client(self, request, methods, endpoint="token") -> Client:
+        """RFC 6749 §2.3 on the one presented method, under the rate limits."""
+        credentials = presented_credentials(request.headers.getlist("Authorization"), request.form)
         return limits.guard_client_authentication(
-            lambda: authenticate(request, methods, endpoint), endpoint)
+            lambda: self._authenticate(request, credentials, methods, endpoint), endpoint, credentials.client_id)
+
+    def _authenticate(self, request, credentials, methods, endpoint) -> Client:
+        client = self._realm_client(credentials.client_id)
+        if credentials.method not in methods or client is None or client.disabled \
+                or client.auth_method != credentials.method:
+            raise client_authentication_failed()
+        if credentials.method == PRIVATE_KEY_JWT:
+            client = self._assertion_authentication(self._realm_client, request)
+        elif credentials.method != "none" and not verify_client_secret(client, credentials.secret or ""):
+            raise client_authentication_failed()
+        if client is None:
+            raise client_authentication_failed()
+        request.auth_method = credentials.method
+        return client
 
     def handle_error_response(self, request, error):
+        db.session.rollback()  # a refused request leaves nothing half-written
         if error.error == "invalid_client":
             error.status_code = 401  # DESIGN: invalid_client is always 401
         return super().handle_error_response(request, error)
@@ -73,7 +142,6 @@ class ChatAuthorizationServer(AuthorizationServer):
 
 def build_authorization_server(app: Flask) -> ChatAuthorizationServer:
     server = ChatAuthorizationServer(app)
-    server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication())
     server.register_grant(ClientCredentialsGrant)
     server.register_grant(TokenExchangeGrant)
     server.register_endpoint(TokenIntrospection)

@@ -23,6 +23,7 @@ from authserver.errors import InvalidInput
 from authserver.registry.clients import ADMIN_SCOPE, find_client
 from authserver.registry.realms import find_realm
 from authserver.registry.urls import realm_issuer
+from authserver.state import RealmContext, app_state
 from authserver.tokens.access_tokens import InvalidToken, validate_access_token
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,12 @@ def create_blueprint() -> Blueprint:
         realms,
         usage,
         users,
+        webhooks,
     )
 
     parent = Blueprint("admin", __name__, url_prefix="/admin")
-    for module in (realms, clients, backends, initial_tokens, audit, keys, idps, users, usage, openapi):
+    for module in (realms, clients, backends, initial_tokens, audit, keys, idps, users, usage, webhooks,
+                   openapi):
         parent.register_blueprint(module.blueprint)
     return parent
 
@@ -91,9 +94,9 @@ def authenticate(url_realm: str | None) -> AdminCaller:
 def _valid_claims(realm_name: str, token: str) -> dict | None:
     if find_realm(realm_name) is None:
         return None
-    issuer = realm_issuer(realm_name)
+    ctx = RealmContext(realm=find_realm(realm_name), issuer=realm_issuer(realm_name), state=app_state())
     try:
-        return validate_access_token(realm_name, issuer, token, audience=issuer)
+        return validate_access_token(ctx, token, audience=ctx.issuer)
     except InvalidToken as exc:
         log.info("admin token refused for realm %s: %s", realm_name, exc.reason)
         return None

@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify
 from authserver.admin import admin_required, json_body
 from authserver.registry import validation
 from authserver.registry.realms import get_realm
-from authserver.state import services
+from authserver.state import app_state
 
 blueprint = Blueprint("keys", __name__, url_prefix="/realms/<realm>/keys")
 
@@ -15,7 +15,7 @@ blueprint = Blueprint("keys", __name__, url_prefix="/realms/<realm>/keys")
 @blueprint.get("")
 @admin_required
 def list_keys(realm: str):
-    svc, realm_row = services().keys, get_realm(realm)
+    svc, realm_row = app_state().keys, get_realm(realm)
     svc.maintain(realm_row)
     return jsonify([key.to_dict() for key in svc.list_keys(realm_row)])
 
@@ -24,4 +24,4 @@ def list_keys(realm: str):
 @admin_required
 def rotate(realm: str):
     data = validation.only_fields(json_body(optional=True), {"alg"}, "key rotation")
-    return jsonify(services().keys.rotate(get_realm(realm), data.get("alg")).to_dict()), 201
+    return jsonify(app_state().keys.rotate(get_realm(realm), data.get("alg")).to_dict()), 201

@@ -207,6 +207,60 @@ PATHS: dict[str, Any] = {
 }
 
 
+# --- webhooks (authserver.admin.webhooks) ------------------------------------------------
+WEBHOOK_FIELDS = {"url": {"type": "string", "format": "uri"},
+                  "events": {**SCOPES, "description": "event types or noun.* (space-separated or a list); "
+                                                      "empty: every type"},
+                  "description": NULLABLE_STR, "enabled": BOOL}
+NULLABLE_INT = {"type": ["integer", "null"]}
+ATTEMPT = _obj({"attempted_at": INT, "duration_ms": INT,
+                "result": {"enum": ["delivered", "failed", "refused", "timeout"]},
+                "status_code": NULLABLE_INT, "error": NULLABLE_STR, "response_excerpt": NULLABLE_STR})
+SCHEMAS.update({
+    "Webhook": _obj({**WEBHOOK_FIELDS, "id": STR, "realm": STR, "events": STRINGS,
+                     "previous_secret_expires_at": NULLABLE_INT, "created_at": INT, "updated_at": INT}),
+    "IssuedWebhook": {"allOf": [_ref("Webhook")], "properties": {"secret": STR},
+                      "description": "secret (whsec_…) is shown only here"},
+    "WebhookCreate": _obj(WEBHOOK_FIELDS, ("url",)),
+    "WebhookUpdate": _obj(WEBHOOK_FIELDS),
+    "WebhookRotate": _obj({"overlap_seconds": {"type": "integer", "minimum": 0, "maximum": 2592000}}),
+    "Delivery": _obj({"id": STR, "subscription": STR, "event": STR, "type": STR,
+                      "state": {"enum": ["pending", "delivered", "dead"]}, "attempts": INT,
+                      "next_attempt_at": INT, "created_at": INT, "finished_at": NULLABLE_INT,
+                      "last_status": NULLABLE_INT, "last_error": NULLABLE_STR, "replay_of": NULLABLE_STR,
+                      "attempt_log": {"type": "array", "items": ATTEMPT}}),
+    "EventReplay": _obj({"subscription": STR}),
+})
+WEBHOOK_PARAMS = ("realm", "subscription_id")
+DELIVERY_LIST = ("realm", "state", "limit")
+PATHS.update({
+    f"{R}/webhooks": {
+        "get": _op("list webhooks", "webhooks", "Webhook", many=True),
+        "post": _op("create webhook", "webhooks", "IssuedWebhook", "201", "WebhookCreate"),
+    },
+    f"{R}/webhooks/{{subscription_id}}": {
+        "get": _op("show webhook", "webhooks", "Webhook", params=WEBHOOK_PARAMS),
+        "patch": _op("update webhook", "webhooks", "Webhook", body="WebhookUpdate", params=WEBHOOK_PARAMS),
+        "delete": _op("delete webhook", "webhooks", status="204", params=WEBHOOK_PARAMS),
+    },
+    f"{R}/webhooks/{{subscription_id}}/rotate-secret": {"post": _op(
+        "rotate webhook secret", "webhooks", "IssuedWebhook", body="WebhookRotate", params=WEBHOOK_PARAMS,
+        optional_body=True)},
+    f"{R}/webhooks/{{subscription_id}}/test": {"post": _op(
+        "queue test event", "webhooks", "Delivery", "202", params=WEBHOOK_PARAMS)},
+    f"{R}/webhooks/{{subscription_id}}/deliveries": {"get": _op(
+        "list webhook deliveries", "webhooks", "Delivery", many=True, params=(*WEBHOOK_PARAMS, "state", "limit"))},
+    f"{R}/webhook-deliveries": {"get": _op("list deliveries", "webhooks", "Delivery", many=True,
+                                           params=DELIVERY_LIST)},
+    f"{R}/webhook-deliveries/{{delivery_id}}": {"get": _op(
+        "show delivery", "webhooks", "Delivery", params=("realm", "delivery_id"))},
+    f"{R}/webhook-deliveries/{{delivery_id}}/replay": {"post": _op(
+        "replay delivery", "webhooks", "Delivery", "202", many=True, params=("realm", "delivery_id"))},
+    f"{R}/events/{{event_id}}/replay": {"post": _op(
+        "replay event", "webhooks", "Delivery", "202", "EventReplay", many=True, params=("realm", "event_id"),
+        optional_body=True)},
+})
+
 def _param(name: str, description: str, where: str = "path", schema: dict | None = None) -> dict:
     return {"name": name, "in": where, "required": where == "path", "description": description,
             "schema": schema or STR}
@@ -231,6 +285,11 @@ DOCUMENT: dict[str, Any] = {
             "month": _param("month", "YYYY-MM (default: this month)", "query"),
             "limit": _param("limit", "Most recent events to return", "query",
                             {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
+            "subscription_id": _param("subscription_id", "Webhook subscription id (wh_…)"),
+            "delivery_id": _param("delivery_id", "Webhook delivery id (dlv_…)"),
+            "event_id": _param("event_id", "Event id (evt_…), the webhook-id receivers saw"),
+            "state": _param("state", "Only deliveries in this state", "query",
+                            {"enum": ["pending", "delivered", "dead"]}),
         },
     },
 }

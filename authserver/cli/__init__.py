@@ -1,49 +1,66 @@
-"""The ``authserver`` command: a Flask CLI group, one sub-group per noun.
+"""The ``authserver`` command: one click group, one sub-group per noun.
 
-Every command is a thin wrapper over the same service functions the admin API calls.
-Bad input prints one line on stderr and exits with status 2.
+Every command is a thin wrapper over the same service functions the admin API calls. The app
+is built only when a command needs it (``with_appcontext``, :class:`flask.cli.AppGroup`), so
+``--help`` works anywhere, even before ``authserver init``. Every failure prints one line on
+stderr and exits with status 2 (:mod:`authserver.cli.failures`).
 """
 
 from __future__ import annotations
 
 import click
-from flask.cli import FlaskGroup
+from flask import Flask
+from flask.cli import ScriptInfo
 
 from authserver import __version__
-from authserver.config import ConfigError
-from authserver.errors import ServiceError
+from authserver.cli.failures import CLIError, one_line
+
+__all__ = ["CLIError", "main"]
 
 
-class CLIError(click.ClickException):
-    exit_code = 2
+class AuthserverGroup(click.Group):
+    """Gives every command a :class:`~flask.cli.ScriptInfo` that builds the app on first use
+    (what ``with_appcontext`` asks for), and turns every expected failure into one line."""
 
-
-class AuthserverGroup(FlaskGroup):
-    """Turns domain, configuration and usage errors into one line and exit status 2."""
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        if "obj" not in extra and "obj" not in self.context_settings:
+            extra["obj"] = ScriptInfo(create_app=_create_app, load_dotenv_defaults=False)
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise CLIError(one_line(exc.format_message())) from None
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (ServiceError, ConfigError) as exc:
-            raise CLIError(str(exc)) from None
-        except click.UsageError as exc:
-            raise CLIError(exc.format_message()) from None
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except CLIError:
+            raise
+        except Exception as exc:
+            failure = CLIError.from_exception(exc)
+            if failure is None:
+                raise
+            raise failure from None
 
 
-def _create_app():
+def _create_app() -> Flask:
     from authserver import create_app
 
     return create_app()
 
 
-@click.group(cls=AuthserverGroup, create_app=_create_app, add_version_option=False,
-             add_default_commands=True, load_dotenv=False)
+@click.group(cls=AuthserverGroup)
 @click.version_option(__version__, prog_name="authserver")
 def main() -> None:
     """authserver: an OAuth 2.0 authorization server for chat products."""
 
 
 def _register_commands() -> None:
+    from flask_migrate.cli import db
+
     from authserver.cli import (
         admin,
         audit,
@@ -54,23 +71,28 @@ def _register_commands() -> None:
         keys,
         plugins,
         realms,
+        run,
         serve,
         usage,
         users,
+        webhooks,
+        worker,
     )
 
-    main.add_command(init.init_command)
-    main.add_command(realms.realms)
-    main.add_command(keys.keys)
-    main.add_command(serve.serve_command)
-    main.add_command(backends.backends)
-    main.add_command(clients.clients)
-    main.add_command(audit.audit_command)
-    main.add_command(admin.admin)
-    main.add_command(idps.idps)
-    main.add_command(users.users)
-    main.add_command(usage.usage_command)
-    main.add_command(plugins.plugins)
+    for command in (init.init_command, run.run_command, serve.serve_command, realms.realms, keys.keys,
+                    backends.backends, clients.clients, idps.idps, users.users, usage.usage_command,
+                    audit.audit_command, admin.admin, plugins.plugins):
+        main.add_command(command)
+    main.add_command(webhooks.webhooks)
+    main.add_command(worker.worker_command)
+    # Flask-Migrate's `db` group (`authserver db upgrade`): for operators, not listed in --help.
+    main.add_command(_hidden(db), "db")
+
+
+def _hidden(group: click.Group) -> click.Group:
+    """A copy of ``group`` that --help does not list (the library's own object is left alone)."""
+    return click.Group(group.name, commands=group.commands, callback=group.callback,
+                       params=group.params, help=group.help, hidden=True)
 
 
 _register_commands()

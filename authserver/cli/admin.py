@@ -7,22 +7,28 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from authserver.cli.options import ACTOR
-from authserver.cli.output import emit_json
+from authserver.cli.output import emit_json, json_option
+from authserver.cli.run import DEVELOPMENT_URL
 from authserver.registry.bootstrap import bootstrap_admin_client
 from authserver.registry.realms import get_realm
 
 admin = AppGroup("admin", help="Access to the admin API.")
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # `authserver serve` without ISSUER_BASE_URL
 
 
 @admin.command("bootstrap")
 @click.option("--realm", default="default", show_default=True,
               help="Realm of the admin client (ADMIN_REALM administers every realm).")
-@click.option("--json", "as_json", is_flag=True, help="Print only JSON.")
-def bootstrap(realm: str, as_json: bool) -> None:
+@click.option("--url", "base_url", metavar="URL",
+              help="Where the server is reached, for the printed curl  [default: ISSUER_BASE_URL "
+                   f"if set, else {DEVELOPMENT_URL}, the address of `authserver run`].")
+@json_option
+def bootstrap(realm: str, base_url: str | None, as_json: bool) -> None:
     """Create (or re-create, with a new secret) the `admin-cli` client with scope admin."""
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"expected an http(s) URL, got {base_url!r}", param_hint="--url")
     issued = bootstrap_admin_client(get_realm(realm), ACTOR)
-    token_endpoint = f"{current_app.config['ISSUER_BASE_URL'] or DEFAULT_BASE_URL}/realms/{realm}/token"
+    base_url = (base_url or current_app.config["ISSUER_BASE_URL"] or DEVELOPMENT_URL).rstrip("/")
+    token_endpoint = f"{base_url}/realms/{realm}/token"
     curl = (f"curl -s -u '{issued.client.client_id}:{issued.client_secret}' "
             f"-d grant_type=client_credentials -d scope=admin {token_endpoint}")
     if as_json:

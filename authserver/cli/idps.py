@@ -7,6 +7,7 @@ import json
 import click
 from flask.cli import AppGroup
 
+from authserver.cli.options import ACTOR, realm_option
 from authserver.cli.output import emit, json_option
 from authserver.errors import InvalidInput
 from authserver.registry import idps as service
@@ -14,8 +15,7 @@ from authserver.registry.realms import get_realm
 
 idps = AppGroup("idps", help="Manage identity provider connections.")
 COLUMNS = ("name", "type", "trust", "provisioning", "user_id_claim", "disabled")
-realm_option = click.option("--realm", required=True, help="Realm name.")
-ACTOR = "cli"
+name_argument = click.argument("name")
 
 
 def _connection_options(command):
@@ -89,11 +89,11 @@ def create(realm, name, kind, as_json, **options):
 
 @idps.command("update")
 @realm_option
-@click.option("--name", required=True)
+@name_argument
 @_connection_options
 @json_option
 def update(realm, name, as_json, **options):
-    """Change a connection (connector settings given replace the old ones)."""
+    """Change connection NAME (connector settings given replace the old ones)."""
     realm_row = get_realm(realm)
     data = _data(None, **options)
     if "config" in data:
@@ -112,10 +112,10 @@ def list_(realm, as_json):
 
 @idps.command("show")
 @realm_option
-@click.option("--name", required=True)
+@name_argument
 @json_option
 def show(realm, name, as_json):
-    """Show one connection."""
+    """Show connection NAME."""
     emit(service.get_idp(get_realm(realm), name).to_dict(), as_json, None)
 
 
@@ -127,14 +127,15 @@ def _toggle(disabled: bool):
 
 
 for _verb, _disabled in (("disable", True), ("enable", False)):
-    idps.command(_verb, help=f"{_verb.capitalize()} a connection.")(
-        realm_option(click.option("--name", required=True)(json_option(_toggle(_disabled)))))
+    idps.command(_verb, help=f"{_verb.capitalize()} connection NAME.")(
+        realm_option(name_argument(json_option(_toggle(_disabled)))))
 
 
 @idps.command("delete")
 @realm_option
-@click.option("--name", required=True)
-def delete(realm, name):
-    """Delete a connection and its identity links."""
+@name_argument
+@json_option
+def delete(realm, name, as_json):
+    """Delete connection NAME and its identity links."""
     service.delete_idp(get_realm(realm), name, ACTOR)
-    click.echo(f"deleted identity provider {name!r}")
+    emit({"deleted": name}, as_json)

@@ -12,6 +12,8 @@ import secrets
 import click
 from flask import Flask
 
+from authserver.cli.output import emit_json, json_option
+
 CONFIG_TEMPLATE = '''\
 # authserver instance configuration, written by `authserver init`.
 # Keep this file secret: SECRET_KEY encrypts the signing keys stored in the database.
@@ -22,7 +24,8 @@ SECRET_KEY = {secret!r}
 @click.command("init")
 @click.option("--realm", "realm_name", default="default", show_default=True,
               help="Name of the first realm.")
-def init_command(realm_name: str) -> None:
+@json_option
+def init_command(realm_name: str, as_json: bool) -> None:
     """Write the instance config, apply migrations, create the first realm."""
     from authserver import create_app
 
@@ -30,7 +33,11 @@ def init_command(realm_name: str) -> None:
     app = create_app()
     with app.app_context():
         _upgrade_schema(app)
-        _ensure_first_realm(realm_name)
+        created = _ensure_first_realm(realm_name)
+    if as_json:
+        emit_json({"instance_config": config_path, "realm": realm_name, "realm_created": created})
+        return
+    click.echo(f"realm {realm_name}: {'created' if created else 'already exists'}")
     click.echo(f"instance config: {config_path}")
     click.echo(f"first admin token: run `authserver admin bootstrap --realm {realm_name}` "
                "and the curl command it prints")
@@ -61,8 +68,9 @@ def _upgrade_schema(app: Flask) -> None:
     upgrade(directory=app.extensions["migrate"].directory)
 
 
-def _ensure_first_realm(name: str) -> None:
+def _ensure_first_realm(name: str) -> bool:
+    """Whether the realm was created now."""
     from authserver.registry.realms import ensure_realm
 
-    realm, created = ensure_realm(name)
-    click.echo(f"realm {realm.name!r} {'created' if created else 'already exists'}")
+    _, created = ensure_realm(name)
+    return created

@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from authserver.cli.options import realm_option
 from authserver.cli.output import emit, json_option
 from authserver.registry.realms import get_realm
-from authserver.state import services
+from authserver.state import app_state
 
 keys = AppGroup("keys", help="Manage a realm's signing keys.")
 COLUMNS = ("kid", "alg", "state", "created_at", "activates_at", "retired_at", "remove_after")
-realm_option = click.option("--realm", required=True, help="Realm name.")
 
 
 @keys.command("list")
@@ -19,7 +19,7 @@ realm_option = click.option("--realm", required=True, help="Realm name.")
 @json_option
 def list_(realm: str, as_json: bool) -> None:
     """List the realm's keys (public facts only)."""
-    svc = services().keys
+    svc = app_state().keys
     realm_row = get_realm(realm)
     svc.maintain(realm_row)
     emit([key.to_dict() for key in svc.list_keys(realm_row)], as_json, COLUMNS)
@@ -32,5 +32,5 @@ def list_(realm: str, as_json: bool) -> None:
 @json_option
 def rotate(realm: str, alg: str | None, as_json: bool) -> None:
     """Add a `next` key: published now, signing after the pre-publication period."""
-    key = services().keys.rotate(get_realm(realm), alg)
+    key = app_state().keys.rotate(get_realm(realm), alg)
     emit(key.to_dict(), as_json, COLUMNS)

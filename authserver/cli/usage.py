@@ -8,7 +8,8 @@ import io
 import click
 from flask.cli import with_appcontext
 
-from authserver.cli.output import emit_json, emit_table
+from authserver.cli.options import realm_option
+from authserver.cli.output import emit_json, emit_table, json_option, text
 from authserver.registry.realms import get_realm
 from authserver.tokens import usage as service
 
@@ -17,13 +18,17 @@ COLUMNS = ("client_id", "idp", "anonymous", "users")
 
 @click.command("usage")
 @with_appcontext
-@click.option("--realm", required=True)
+@realm_option
 @click.option("--month", help="YYYY-MM (default: this month).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
-def usage_command(realm, month, fmt):
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
+              help="Output format  [default: table].")
+@json_option
+def usage_command(realm: str, month: str | None, fmt: str | None, as_json: bool) -> None:
     """Monthly active users of REALM, by client and identity provider."""
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt}: choose one")
     report = service.report(get_realm(realm), month)
-    if fmt == "json":
+    if as_json or fmt == "json":
         emit_json(report)
     elif fmt == "csv":
         click.echo(_csv(report), nl=False)
@@ -38,5 +43,5 @@ def _csv(report: dict) -> str:
     writer = csv.writer(out)
     writer.writerow(["month", *COLUMNS])
     for row in report["by_client_and_idp"]:
-        writer.writerow([report["month"], *(row[c] for c in COLUMNS)])
+        writer.writerow([report["month"], *("" if row[c] is None else text(row[c], c) for c in COLUMNS)])
     return out.getvalue()

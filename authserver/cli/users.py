@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from authserver.cli.options import ACTOR, realm_option
 from authserver.cli.output import emit, json_option
 from authserver.identity import users as service
 from authserver.registry.realms import get_realm
 
 users = AppGroup("users", help="Manage chat users.")
 COLUMNS = ("_id", "user_id", "state", "verified", "name", "email", "workspaces")
-realm_option = click.option("--realm", required=True, help="Realm name.")
 user_argument = click.argument("user")
 
 
@@ -39,7 +39,7 @@ def show(realm, user, as_json):
 @json_option
 def disable(realm, user, as_json):
     """Disable USER: no further tokens."""
-    emit(service.set_user_disabled(get_realm(realm), user, True, "cli").to_dict(), as_json, None)
+    emit(service.set_user_disabled(get_realm(realm), user, True, ACTOR).to_dict(), as_json, None)
 
 
 @users.command("enable")
@@ -48,7 +48,7 @@ def disable(realm, user, as_json):
 @json_option
 def enable(realm, user, as_json):
     """Enable USER again."""
-    emit(service.set_user_disabled(get_realm(realm), user, False, "cli").to_dict(), as_json, None)
+    emit(service.set_user_disabled(get_realm(realm), user, False, ACTOR).to_dict(), as_json, None)
 
 
 @users.command("revoke-tokens")
@@ -59,4 +59,4 @@ def revoke_tokens(realm, user, as_json):
     """Log USER out everywhere: every token issued until now stops working."""
     from authserver.tokens.revocation import revoke_user_tokens
 
-    emit(revoke_user_tokens(get_realm(realm), user, "cli").to_dict(), as_json, None)
+    emit(revoke_user_tokens(get_realm(realm), user, ACTOR).to_dict(), as_json, None)

@@ -3,6 +3,9 @@
 
 Metrics are multi-process: :func:`prepare_metrics_dir` points ``PROMETHEUS_MULTIPROC_DIR``
 at a fresh directory before any worker starts, so every worker writes its samples there.
+
+Before the server binds its port, :func:`run` builds the app once (``check_app``): a bad
+setting stops start-up with its one-line message instead of failing in every worker.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 
+from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 SERVERS = ("granian", "gunicorn")
@@ -74,9 +79,23 @@ def run_granian(bind: str, workers: int, threads: int = 1) -> None:
            workers_kill_timeout=GRACEFUL_TIMEOUT).serve()
 
 
-def run(server: str, bind: str, workers: int, threads: int = 1) -> None:
-    metrics_dir = prepare_metrics_dir()
+def check_before_start(build_app: Callable[[], Flask]) -> None:
+    """Build the app (validating every setting), then drop its database connections: the
+    workers, forked from this process, each build their own."""
+    from authserver.extensions import db
+
+    app = build_app()
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+def run(server: str, bind: str, workers: int, threads: int = 1,
+        check_app: Callable[[], Flask] | None = None) -> None:
+    metrics_dir = prepare_metrics_dir()  # first: the app's metrics must see the directory
     try:
+        if check_app is not None:
+            check_before_start(check_app)
         (run_granian if server == "granian" else run_gunicorn)(bind, workers, threads)
     finally:
         if metrics_dir.startswith(tempfile.gettempdir()) and "authserver-metrics-" in metrics_dir:

@@ -16,7 +16,6 @@ attempt, so a successful request costs nothing; with N processes an attacker get
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import math
@@ -25,7 +24,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Flask, current_app, request
@@ -173,12 +171,12 @@ def _start(now: float, window: int) -> int:
 
 
 def init_app(app: Flask) -> None:
-    from authserver.state import services
+    from authserver.state import app_state
 
     url = app.config.get("REDIS_URL")
     store = RedisStore(url, app.config["REDIS_KEY_PREFIX"]) if url else DatabaseStore()
     with app.app_context():
-        clock = services().clock
+        clock = app_state().clock
     app.extensions[EXTENSION] = FixedWindowLimiter(store, clock)
 
 
@@ -186,10 +184,10 @@ def limiter() -> FixedWindowLimiter:
     return current_app.extensions[EXTENSION]
 
 
-def guard_client_authentication(authenticate: Callable[[], object], endpoint: str):
-    """Run ``authenticate`` (Authlib's client authentication) under both limits."""
+def guard_client_authentication(authenticate: Callable[[], object], endpoint: str, client_id: str):
+    """Run ``authenticate`` (client authentication of ``client_id``, as claimed) under both limits."""
     config = current_app.config
-    failure_key = f"auth-failure|{request.path}|{claimed_client_id()}|{request.remote_addr}"
+    failure_key = f"auth-failure|{request.path}|{client_id[:128]}|{request.remote_addr}"
     failure_limit, failure_window = config["AUTH_FAILURE_LIMIT"], config["AUTH_FAILURE_WINDOW"]
     if failure_limit:
         retry_after = limiter().blocked(failure_key, failure_limit, failure_window)
@@ -210,14 +208,3 @@ def guard_client_authentication(authenticate: Callable[[], object], endpoint: st
         if retry_after:
             raise TooManyRequestsError(retry_after, "Too many token requests for this client.")
     return client
-
-
-def claimed_client_id() -> str:
-    """The client id a request claims (HTTP Basic, form, or assertion ``iss``), unverified."""
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "basic":
-        try:
-            return unquote(base64.b64decode(value.strip()).decode().partition(":")[0])[:128]
-        except (ValueError, UnicodeDecodeError):
-            return "-"
-    return (request.form.get("client_id") or "-")[:128]

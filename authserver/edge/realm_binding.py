@@ -1,4 +1,6 @@
-"""Binding a request to the realm named in its URL (``g.realm``, ``g.realm_issuer``)."""
+"""Binding a request to the realm named in its URL: one :class:`~authserver.state.RealmContext`
+per request (``g.realm_ctx``; ``g.realm`` and ``g.realm_issuer`` for the views that need
+only those), built once here and handed down the token path explicitly."""
 
 from __future__ import annotations
 
@@ -6,9 +8,11 @@ from flask import g
 
 from authserver.registry.realms import get_realm
 from authserver.registry.urls import realm_issuer
+from authserver.state import RealmContext, app_state
 
 
 def bind_realm(endpoint: str | None, values: dict | None) -> None:
     name = (values or {}).pop("realm", None)
     g.realm = get_realm(name)
     g.realm_issuer = realm_issuer(name)
+    g.realm_ctx = RealmContext(realm=g.realm, issuer=g.realm_issuer, state=app_state())

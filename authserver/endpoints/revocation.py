@@ -1,16 +1,18 @@
 """RFC 7009 token revocation by the token's holder (the client it was issued to).
 
 Any token the server does not recognise is answered with 200 as §2.2 requires; a token
-issued to another client is refused.
+issued to another client is refused. ``token_type_hint`` is only a hint (§2.1): an unknown
+or wrong one is ignored and the token is still found and revoked.
 """
 
 from __future__ import annotations
 
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
-from flask import Blueprint, current_app, g
+from flask import Blueprint, current_app
 
 from authserver.edge.realm_binding import bind_realm
-from authserver.tokens.issued import IssuedToken, parse_issued_token
+from authserver.tokens.access_tokens import IssuedToken, parse_issued_token
 from authserver.tokens.revocation import revoke_token
 
 blueprint = Blueprint("revocation", __name__, url_prefix="/realms/<realm>")
@@ -19,10 +21,18 @@ blueprint.url_value_preprocessor(bind_realm)
 
 class TokenRevocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post", "private_key_jwt"]
-    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def authenticate_token(self, request, client) -> IssuedToken | None:
+        if "token" not in request.form:
+            raise InvalidRequestError(description="The token parameter is required.")
+        token = request.form["token"]
+        issued = parse_issued_token(request.realm_ctx, token)
+        if issued is not None and not issued.check_client(client):
+            raise InvalidRequestError(description="The token was not issued to this client.")
+        return issued
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> IssuedToken | None:
-        return parse_issued_token(g.realm, g.realm_issuer, token_string)
+        raise NotImplementedError  # authenticate_token reads the token itself
 
     def revoke_token(self, token: IssuedToken, request) -> None:
         revoke_token(token.claims)

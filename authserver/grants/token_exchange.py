@@ -1,15 +1,21 @@
 """RFC 8693 OAuth 2.0 Token Exchange: an upstream token in, a scoped chat token out.
 
-The client authenticates as registered; the subject token is verified by the connection
-the client may use and mapped to one chat user; ``audience``/``resource`` must name a chat
-backend the client may target (``invalid_target``); granted scopes are requested ∩
-client's ∩ backend's (``invalid_scope``). The backend's token profile shapes the token;
-lifetime, ``jti`` and signing stay in the core.
+The grant reads top to bottom as the steps of the token path, over one typed request:
+
+1. parse              :class:`ExchangeRequest` from the strictly parsed form (§2.1)
+2. authenticate       the client, as registered; it must be allowed this grant
+3. resolve the target ``audience``/``resource`` → a chat backend the client may target
+4. verify the subject the subject token (and actor token) — no user decided yet
+5. grant scopes       requested ∩ client's ∩ backend's, never more than a re-exchanged token held
+6. spend              a single-use assertion's ``jti``, once every check has passed
+7. decide the identity the one identity decision: trust, link, provision, upgrade, merge
+8. shape, sign, count :func:`authserver.tokens.issuance.issue` (one transaction)
+9. answer             RFC 8693 §2.2.1
 """
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749.errors import (
     InvalidGrantError,
@@ -18,22 +24,63 @@ from authlib.oauth2.rfc6749.errors import (
     UnauthorizedClientError,
 )
 from authlib.oauth2.rfc6749.grants import BaseGrant, TokenEndpointMixin
-from flask import g
 
-from authserver.errors import InvalidTargetError, TemporarilyUnavailableError
-from authserver.identity.subjects import actor_claim, read_subject_token, resolve_subject
-from authserver.identity.users import ProvisioningRefused
-from authserver.plugin_api import TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT, PluginConfigError
-from authserver.plugin_host.profiles import profile_for
-from authserver.registry.clients import GRANT_TOKEN_EXCHANGE, find_client
-from authserver.tokens import usage
+from authserver.errors import InvalidTargetError
+from authserver.extensions import db
+from authserver.identity import subjects
+from authserver.identity.decision import Decision, ProvisioningRefused, decide_login
+from authserver.identity.federation import single_use_key
+from authserver.identity.subjects import Subject
+from authserver.models import ChatBackend, Client, User
+from authserver.plugin_api import TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT
+from authserver.registry.clients import GRANT_TOKEN_EXCHANGE, cached_client
+from authserver.state import RealmContext
 from authserver.tokens.audience import requested_target, resolve_backend
-from authserver.tokens.issuance import build_granted_token
-from authserver.tokens.scopes import grant_scopes, narrow_scopes
-from authserver.tokens.signing import bearer_response, issue_profiled_token
+from authserver.tokens.issuance import Issuance, issue, profile_for
+from authserver.tokens.scopes import grant_scopes, narrow_scopes, parse_scope
 
 REQUESTED_TOKEN_TYPES = (TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT)
-log = logging.getLogger(__name__)
+MAX_PARAMETER = 255
+
+
+@dataclass(frozen=True)
+class ExchangeRequest:
+    """RFC 8693 §2.1 parameters, typed and bounded (unknown parameters are ignored, §2.1)."""
+
+    subject_token: str
+    subject_token_type: str
+    audience: str | None
+    scope: list[str] | None
+    requested_token_type: str
+    actor_token: str | None
+    actor_token_type: str | None
+    session_token: str | None  # extension: the anonymous device session this login upgrades
+    idp: str | None  # extension: the connection that must verify the subject token
+    workspace: str | None  # extension: a workspace the client states (non-verified)
+
+    @classmethod
+    def parse(cls, ctx: RealmContext, form) -> ExchangeRequest:
+        limit = ctx.settings.max_subject_token_bytes
+        token, token_type = form.get("subject_token"), form.get("subject_token_type")
+        if not token or not token_type:
+            raise InvalidRequestError(description="subject_token and subject_token_type are required.")
+        requested = form.get("requested_token_type") or TOKEN_TYPE_ACCESS_TOKEN
+        if requested not in REQUESTED_TOKEN_TYPES:
+            raise InvalidRequestError(description="Unsupported requested_token_type.")
+        return cls(subject_token=_bounded(token, "subject_token", limit),
+                   subject_token_type=_bounded(token_type, "subject_token_type"),
+                   audience=requested_target(form), scope=parse_scope(form.get("scope")),
+                   requested_token_type=requested,
+                   actor_token=_bounded(form.get("actor_token"), "actor_token", limit),
+                   actor_token_type=_bounded(form.get("actor_token_type"), "actor_token_type"),
+                   session_token=_bounded(form.get("session_token"), "session_token"),
+                   idp=_bounded(form.get("idp"), "idp"), workspace=_bounded(form.get("workspace"), "workspace"))
+
+
+def _bounded(value: str | None, name: str, limit: int = MAX_PARAMETER) -> str | None:
+    if value is not None and len(value.encode()) > limit:
+        raise InvalidRequestError(description=f"The {name} parameter is too large.")
+    return value or None
 
 
 class TokenExchangeGrant(BaseGrant, TokenEndpointMixin):
@@ -41,71 +88,106 @@ class TokenExchangeGrant(BaseGrant, TokenEndpointMixin):
     TOKEN_ENDPOINT_AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post", "private_key_jwt"]
 
     def validate_token_request(self) -> None:
+        ctx = self.request.realm_ctx
+        self.params = params = ExchangeRequest.parse(ctx, self.request.form)                  # 1
+        client = self._authenticate()                                                          # 2
+        self.backend = resolve_backend(ctx.realm, client, params.audience)                     # 3
+        self.profile = profile_for(ctx, self.backend)
+        self.subject = subjects.verify(ctx, client, params.subject_token,                       # 4
+                                       params.subject_token_type, params.idp, params.session_token)
+        self.act = subjects.verify_actor(ctx, client, params.actor_token, params.actor_token_type,
+                                         params.subject_token)
+        _check_reexchanged_audience(ctx, self.subject, self.backend)
+        self.scopes = _granted_scopes(params.scope, client, self.backend, self.subject)         # 5
+
+    def create_token_response(self):
+        ctx, params, subject = self.request.realm_ctx, self.params, self.subject
+        _spend_single_use(ctx, subject)                                                         # 6
+        decision = _decide(ctx, subject)                                                        # 7
+        issued = issue(ctx, Issuance(                                                           # 8
+            client=self.request.client, audience=self.backend.audience, scopes=self.scopes,
+            ttl=self.backend.token_ttl, backend=self.backend, profile=self.profile, decision=decision,
+            act=self.act, sid=_sid(subject), workspace=_workspace(subject),
+            unverified={"workspace": params.workspace} if params.workspace else None,
+            acl_request=subject.login.identity.acl if subject.login else None,
+            not_after=subject.held.expires_at if subject.held else None))
+        return 200, _answer(issued, params, decision), self.TOKEN_RESPONSE_HEADER               # 9
+
+    def _authenticate(self) -> Client:
         client = self.authenticate_token_endpoint_client()
         if not client.check_grant_type(self.GRANT_TYPE):
             raise UnauthorizedClientError(description="The client may not use token exchange.")
         self.request.client = client
-        form = self.request.payload.data
-        self.requested_type = _requested_token_type(form)
-        token, token_type = read_subject_token(form)
-        self.backend = resolve_backend(g.realm, client, requested_target(form))
-        self.profile = _profile(self.backend)
-        try:
-            self.subject = resolve_subject(g.realm, g.realm_issuer, client, token, token_type, form)
-        except ProvisioningRefused as exc:
-            raise InvalidGrantError(description=exc.message) from None
-        self.subject.extra["act"] = actor_claim(g.realm, g.realm_issuer, client, form)
-        _check_rescoped_audience(self.subject, self.backend.audience)
-        self.scopes = self._granted_scopes(client)
-
-    def _granted_scopes(self, client) -> list[str]:
-        scope = self.request.payload.scope
-        granted = grant_scopes(scope, client.scopes, self.backend.scopes, self.backend.default_scopes)
-        if self.subject.held_scopes is None:
-            return granted
-        narrowed = narrow_scopes(scope, [s for s in self.subject.held_scopes if s in granted])
-        if not narrowed:
-            raise InvalidScopeError(description="The subject token holds none of these scopes.")
-        return narrowed
-
-    def create_token_response(self):
-        client = self.request.client
-        granted = build_granted_token(g.realm_issuer, client, self.backend, self.subject,
-                                      self.scopes, self.profile)
-        try:
-            token, issued_type = issue_profiled_token(g.realm.name, granted, self.profile)
-        except ValueError as exc:  # the profile cannot represent this user (e.g. too long an id)
-            log.info("token profile %s refused the user: %s", self.backend.profile, exc.__class__.__name__)
-            raise InvalidGrantError(description="The chat backend cannot represent this user.") from None
-        if self.requested_type == TOKEN_TYPE_JWT:
-            issued_type = TOKEN_TYPE_JWT
-        usage.record(g.realm, self.subject.user, client.client_id, self.subject.idp or "-",
-                     anonymous=not self.subject.user.identified)
-        body = bearer_response(token, granted.expires_at - granted.issued_at, self.scopes, issued_type)
-        if "upgrade" in self.subject.extra:
-            body["upgrade"] = {**self.subject.extra["upgrade"], "_id": self.subject.user.uid}
-        return 200, body, self.TOKEN_RESPONSE_HEADER
+        return client
 
 
-def _check_rescoped_audience(subject, audience: str) -> None:
+def _check_reexchanged_audience(ctx: RealmContext, subject: Subject, backend: ChatBackend) -> None:
     """Re-exchanging one of our tokens: only an audience it, or its client, already had."""
-    if subject.held_audience is None or audience == subject.held_audience:
+    held = subject.held
+    if held is None or backend.audience == held.audience:
         return
-    held_client = find_client(g.realm, subject.extra.get("held_client") or "")
-    if held_client is None or audience not in held_client.audiences:
+    held_client = cached_client(ctx.realm, held.client_id or "")
+    if held_client is None or backend.audience not in held_client.audiences:
         raise InvalidTargetError(description="The subject token was not issued for this audience.")
 
 
-def _profile(backend):
+def _granted_scopes(requested: list[str] | None, client: Client, backend: ChatBackend,
+                    subject: Subject) -> list[str]:
+    granted = grant_scopes(requested, client.scopes, backend.scopes, backend.default_scopes)
+    if subject.held is None:
+        return granted
+    narrowed = narrow_scopes(requested, [s for s in subject.held.scopes if s in granted])
+    if not narrowed:
+        raise InvalidScopeError(description="The subject token holds none of these scopes.")
+    return narrowed
+
+
+def _spend_single_use(ctx: RealmContext, subject: Subject) -> None:
+    """RFC 7523 §3 item 7: a single-use assertion works once, in every process at once."""
+    login = subject.login
+    key = single_use_key(ctx, login.idp, login.identity) if login else None
+    if key is None:
+        return
+    expires_at = (login.identity.expires_at or ctx.now()) + ctx.settings.clock_skew
+    if not ctx.state.replay.claim(key, expires_at):
+        raise InvalidRequestError(description="the subject token has already been used")
+
+
+def _decide(ctx: RealmContext, subject: Subject) -> Decision:
     try:
-        return profile_for(backend)
-    except PluginConfigError as exc:
-        log.error("chat backend %s is misconfigured: %s", backend.audience, exc.key)
-        raise TemporarilyUnavailableError(description="The chat backend is not configured.") from None
+        if subject.login is not None:
+            return decide_login(ctx, subject.login)
+    except ProvisioningRefused as exc:
+        raise InvalidGrantError(description=exc.message) from None
+    if subject.held is not None:
+        claims = subject.held.claims
+        return Decision(user=subject.held.user, outcome="existing", rule="reexchange",
+                        verified=bool(claims.get("verified")) and subject.held.user.verified,
+                        idp=claims.get("idp"))
+    return Decision(user=_session_user(subject), outcome="existing", rule="session", verified=False)
 
 
-def _requested_token_type(form) -> str:
-    requested = form.get("requested_token_type") or TOKEN_TYPE_ACCESS_TOKEN
-    if requested not in REQUESTED_TOKEN_TYPES:
-        raise InvalidRequestError(description="Unsupported requested_token_type.")
-    return requested
+def _session_user(subject: Subject) -> User:
+    return db.session.get(User, subject.session.user_pk)
+
+
+def _sid(subject: Subject) -> str | None:
+    if subject.session is not None:
+        return subject.session.sid
+    return subject.held.claims.get("sid") if subject.held else None
+
+
+def _workspace(subject: Subject) -> str | None:
+    """A verified workspace: from a trusted login, or carried by a re-exchanged token."""
+    if subject.login is not None:
+        return subject.login.identity.workspace if subject.login.idp.verified else None
+    return subject.held.claims.get("workspace") if subject.held else None
+
+
+def _answer(issued, params: ExchangeRequest, decision: Decision) -> dict:
+    body = issued.bearer_response()
+    if params.requested_token_type == TOKEN_TYPE_JWT:
+        body["issued_token_type"] = TOKEN_TYPE_JWT
+    if decision.upgraded_from is not None:
+        body["upgrade"] = {"outcome": decision.outcome, "from": decision.upgraded_from, "_id": decision.user.uid}
+    return body

@@ -1,49 +1,49 @@
-"""Federation with upstream IdPs: which connection a subject token belongs to, and its
-verification by that connection's connector plugin.
+"""Federation with upstream IdPs (RFC 8693 subject tokens): which connection a subject token
+belongs to, and its verification by that connection's connector plugin.
 
-The core decides which connections a client may use, so no connector can forget the
-check; connectors are built once per connection (and rebuilt when it changes) so their
-discovery and JWKS caches survive between requests.
+The core decides which connections a client may use, so no connector can forget the check;
+what differs between connectors is a capability the connector class declares
+(:class:`~authserver.plugin_api.Connector`), never its name. After the connector, the core
+checks what every identity must be (``sub`` per OIDC Core §2) and spends single-use ``jti``s.
 """
 
 from __future__ import annotations
 
-import json
+import re
 
-from joserfc.util import urlsafe_b64decode
 from sqlalchemy import select
 
+from authserver.edge.jose_compact import peek_claim
 from authserver.errors import ServiceError
 from authserver.extensions import db
-from authserver.models import Client, IdentityProvider, Realm
-from authserver.outbound.client_jwks import client_keyset
-from authserver.plugin_api import (
-    TOKEN_TYPE_ACCESS_TOKEN,
-    Identity,
-    VerificationRequest,
-)
-from authserver.plugin_host.connectors import ConnectorRegistry
+from authserver.models import Client, IdentityProvider
+from authserver.plugin_api import TOKEN_TYPE_ACCESS_TOKEN, Identity, InvalidSubjectToken, VerificationRequest
 from authserver.plugin_host.loader import connector_class
 from authserver.registry.clients import cached_client
-from authserver.registry.idps import BACKEND_ASSERTION, shared_secret
 from authserver.registry.row_cache import cached
+from authserver.state import RealmContext
+
+#: OIDC Core §2: ``sub`` is at most 255 ASCII characters; we also refuse control characters.
+SUBJECT = re.compile(r"[\x20-\x7e]{1,255}")
 
 
 class SubjectTokenRefused(ServiceError):
     """RFC 8693 §2.2.2: the subject token is not acceptable (``invalid_request``)."""
 
 
-def select_idp(realm: Realm, client: Client, token: str, token_type: str,
+def select_idp(ctx: RealmContext, client: Client, token: str, token_type: str,
                requested: str | None) -> IdentityProvider:
     """The connection that must verify ``token``: named, found by ``iss``, or the only one."""
-    allowed = _allowed_idps(realm, client)
+    allowed = allowed_idps(ctx, client)
     if requested is not None:
         idp = allowed.get(requested)
         if idp is None:
             raise SubjectTokenRefused("the identity provider is not allowed for this client")
         return idp
-    issuer = unverified_issuer(token) if token_type != TOKEN_TYPE_ACCESS_TOKEN else None
-    candidates = [idp for idp in allowed.values() if _accepts(idp, token_type, issuer)]
+    issuer = None
+    if token_type != TOKEN_TYPE_ACCESS_TOKEN:
+        issuer = peek_claim(token, "iss", ctx.settings.max_subject_token_bytes)
+    candidates = [idp for idp in allowed.values() if accepts(ctx, idp, token_type, issuer)]
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
@@ -51,51 +51,61 @@ def select_idp(realm: Realm, client: Client, token: str, token_type: str,
     raise SubjectTokenRefused("several identity providers could accept the token: name one with 'idp'")
 
 
-def _allowed_idps(realm: Realm, client: Client) -> dict[str, IdentityProvider]:
+def allowed_idps(ctx: RealmContext, client: Client) -> dict[str, IdentityProvider]:
+    """The enabled connections the client may use, by name."""
     if not client.idps:
         return {}
+
     def load() -> dict[str, IdentityProvider] | None:
-        rows = select(IdentityProvider).where(IdentityProvider.realm_id == realm.id,
+        rows = select(IdentityProvider).where(IdentityProvider.realm_id == ctx.realm.id,
                                               IdentityProvider.name.in_(client.idps),
                                               IdentityProvider.disabled.is_(False))
         return {idp.name: idp for idp in db.session.scalars(rows)} or None
 
-    return cached(("idps", realm.id, tuple(sorted(client.idps))), load) or {}
+    return cached(("idps", ctx.realm.id, tuple(sorted(client.idps))), load) or {}
 
 
-def _accepts(idp: IdentityProvider, token_type: str, issuer: str | None) -> bool:
-    if token_type not in connector_class(idp.type).subject_token_types:
+def accepts(ctx: RealmContext, idp: IdentityProvider, token_type: str, issuer: str | None) -> bool:
+    """Whether ``idp`` takes tokens of this type and this ``iss`` (None: not a JWT)."""
+    cls = connector_class(idp.type)
+    if token_type not in cls.subject_token_types:
         return False
     if issuer is None:
         return True
-    if idp.type == BACKEND_ASSERTION:
-        return idp.client_id == issuer
-    return idp.config.get("issuer") in (None, issuer)
+    expected = idp.client_id if cls.signed_by_client else ctx.state.connectors.connector(idp).issuer()
+    return expected in (None, issuer)
 
 
-def unverified_issuer(token: str) -> str | None:
-    """The ``iss`` of a JWT, read before verification only to route it to its connection."""
-    try:
-        payload = json.loads(urlsafe_b64decode(token.split(".")[1].encode()))
-    except (IndexError, ValueError, TypeError):
-        return None
-    issuer = payload.get("iss") if isinstance(payload, dict) else None
-    return issuer if isinstance(issuer, str) else None
+def verify_subject(ctx: RealmContext, client: Client, idp: IdentityProvider, token: str,
+                   token_type: str) -> Identity:
+    """The connector's verdict, then the core's own checks on what it returned."""
+    request = verification_request(ctx, client, idp)
+    identity = ctx.state.connectors.connector(idp).verify(token, token_type, request)
+    if not isinstance(identity.subject, str) or not SUBJECT.fullmatch(identity.subject):
+        raise InvalidSubjectToken(detail="sub is not 1-255 printable ASCII characters (OIDC Core §2)")
+    return identity
 
 
-def verification_request(realm: Realm, issuer: str, client: Client,
-                         idp: IdentityProvider) -> VerificationRequest:
-    if idp.type != BACKEND_ASSERTION:
-        return VerificationRequest(issuer=issuer, client_id=client.client_id)
-    signer = cached_client(realm, idp.client_id) if idp.client_id else None
+def verification_request(ctx: RealmContext, client: Client, idp: IdentityProvider) -> VerificationRequest:
+    cls = connector_class(idp.type)
+    if not cls.signed_by_client:
+        return VerificationRequest(issuer=ctx.issuer, client_id=client.client_id)
+    signer = cached_client(ctx.realm, idp.client_id) if idp.client_id else None
     if signer is None or signer.disabled:
-        raise SubjectTokenRefused("the client that signs backend assertions is not available")
-    return VerificationRequest(issuer=issuer, client_id=signer.client_id,
-                               client_keys=client_keyset(signer), shared_secret=shared_secret(idp))
+        raise SubjectTokenRefused("the client that signs these assertions is not available")
+    secret = shared_secret(ctx, idp) if cls.accepts_shared_secret else None
+    return VerificationRequest(issuer=ctx.issuer, client_id=signer.client_id,
+                               client_keys=ctx.state.client_keys.keyset(signer), shared_secret=secret)
 
 
-def verify_subject(registry: ConnectorRegistry, idp: IdentityProvider, token: str,
-                   token_type: str, request: VerificationRequest) -> Identity:
-    return registry.connector(idp).verify(token, token_type, request)
+def shared_secret(ctx: RealmContext, idp: IdentityProvider) -> bytes | None:
+    if idp.secret_sealed is None:
+        return None
+    return ctx.state.box.open(idp.secret_sealed, context=f"idp-secret:{idp.realm_id}:{idp.name}")
 
 
+def single_use_key(ctx: RealmContext, idp: IdentityProvider, identity: Identity) -> str | None:
+    """The replay-cache key of a single-use subject token (its ``jti``), or None."""
+    if identity.single_use_id is None:
+        return None
+    return f"subject|{ctx.issuer}|{idp.name}|{identity.single_use_id}"

@@ -2,12 +2,13 @@
 
 A public client allowed to creates an anonymous user (only ``_id``) bound to an opaque
 session token: 256 bits, shown once, stored as a keyed hash. The optional profile the
-device sends is stored as non-verified data. A session grants access only while its user
-is anonymous: logging in ends it.
+device sends (name, email, custom data, workspace) is stored as non-verified data. A session
+grants access only while its user is anonymous: logging in ends it.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -18,13 +19,13 @@ from sqlalchemy import func, select
 from authserver.crypto import new_secret
 from authserver.errors import InvalidInput, ServiceError
 from authserver.extensions import db
-from authserver.identity.users import new_uid
-from authserver.models import Client, DeviceSession, Realm, User
+from authserver.identity.decision import new_uid
+from authserver.models import Client, DeviceSession, User
 from authserver.models.user import ACTIVE
 from authserver.registry import validation
-from authserver.state import services
+from authserver.state import RealmContext
 
-PROFILE_FIELDS = {"name", "email", "custom"}
+PROFILE_FIELDS = {"name", "email", "custom", "workspace"}
 MAX_CUSTOM_BYTES = 4096
 
 
@@ -40,33 +41,34 @@ class NewSession:
     user: User
 
 
-def create_anonymous_session(realm: Realm, client: Client, source_address: str,
+def create_anonymous_session(ctx: RealmContext, client: Client, source_address: str,
                              profile: dict[str, Any]) -> NewSession:
+    """An anonymous user and its session, added to the current transaction (the caller commits)."""
     if not client.allow_anonymous:
         raise InvalidInput("this client may not create anonymous users")
-    unverified = _unverified_profile(profile)
-    _check_rate(realm, client, source_address)
-    now = int(services().clock())
-    user = User(realm_id=realm.id, uid=new_uid(), user_id=None, verified=False, workspaces=[],
+    unverified = unverified_profile(profile)
+    _check_rate(ctx, client, source_address)
+    now = ctx.now()
+    user = User(realm_id=ctx.realm.id, uid=new_uid(), user_id=None, verified=False, workspaces=[],
                 unverified=unverified or None, state=ACTIVE, created_at=now, last_seen_at=now)
     db.session.add(user)
     db.session.flush()
     token = new_secret(32)
-    session = DeviceSession(realm_id=realm.id, sid=secrets.token_hex(8),
-                            token_hash=services().hasher.hash(token), user_pk=user.id,
+    session = DeviceSession(realm_id=ctx.realm.id, sid=secrets.token_hex(8),
+                            token_hash=ctx.state.hasher.hash(token), user_pk=user.id,
                             client_id=client.client_id, source_address=source_address[:64],
                             created_at=now)
     db.session.add(session)
-    db.session.commit()
+    db.session.flush()
     return NewSession(token, session, user)
 
 
-def find_active_session(realm: Realm, client: Client, token: str) -> DeviceSession | None:
+def find_active_session(ctx: RealmContext, client: Client, token: str) -> DeviceSession | None:
     """The session behind ``token`` if it is live, belongs to ``client`` and its user is
     still anonymous and active."""
     session = db.session.scalar(select(DeviceSession).where(
-        DeviceSession.token_hash == services().hasher.hash(token),
-        DeviceSession.realm_id == realm.id))
+        DeviceSession.token_hash == ctx.state.hasher.hash(token),
+        DeviceSession.realm_id == ctx.realm.id))
     if session is None or session.ended_at is not None or session.client_id != client.client_id:
         return None
     user = db.session.get(User, session.user_pk)
@@ -75,25 +77,26 @@ def find_active_session(realm: Realm, client: Client, token: str) -> DeviceSessi
     return session
 
 
-def _unverified_profile(profile: dict[str, Any]) -> dict[str, Any]:
+def unverified_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """What a device says about its user, checked: kept apart as non-verified data."""
     validation.only_fields(profile, PROFILE_FIELDS, "profile")
     result: dict[str, Any] = {}
-    for field in ("name", "email"):
-        if profile.get(field) is not None:
-            result[field] = validation.text(profile[field], field, 255)
+    for name in ("name", "email", "workspace"):
+        if profile.get(name) is not None:
+            result[name] = validation.text(profile[name], name, 255)
     custom = profile.get("custom")
     if custom is not None:
-        if not isinstance(custom, dict) or len(str(custom)) > MAX_CUSTOM_BYTES:
+        if not isinstance(custom, dict) or len(json.dumps(custom)) > MAX_CUSTOM_BYTES:
             raise InvalidInput(f"custom: must be a JSON object of at most {MAX_CUSTOM_BYTES} bytes")
         result["custom"] = custom
     return result
 
 
-def _check_rate(realm: Realm, client: Client, source_address: str) -> None:
+def _check_rate(ctx: RealmContext, client: Client, source_address: str) -> None:
     window = current_app.config["ANONYMOUS_SESSION_WINDOW"]
-    since = int(services().clock()) - window
+    since = ctx.now() - window
     count = db.session.scalar(select(func.count()).select_from(DeviceSession).where(
-        DeviceSession.realm_id == realm.id, DeviceSession.client_id == client.client_id,
+        DeviceSession.realm_id == ctx.realm.id, DeviceSession.client_id == client.client_id,
         DeviceSession.source_address == source_address[:64], DeviceSession.created_at > since))
     if count >= current_app.config["ANONYMOUS_SESSION_LIMIT"]:
         raise TooManySessions(f"too many anonymous sessions from this address; retry in up to {window} s")

@@ -1,35 +1,34 @@
-"""Who a token exchange is about: the subject token, verified and mapped to a chat user.
+"""Who a token exchange is about (RFC 8693 §2.1 ``subject_token``, §4.1 ``actor_token``).
 
-One resolver per ``subject_token_type`` (RFC 8693 §3): upstream tokens go through the
-realm's IdP connections; further resolvers (device sessions, our own tokens) plug in here.
+One verifier per ``subject_token_type``; each returns a typed :class:`Subject` without
+deciding or writing any user yet:
+
+* an upstream ID token or JWT assertion → a :class:`~authserver.identity.decision.Login`
+  through the connection the client may use (:mod:`authserver.identity.federation`);
+* one of our own access tokens → a :class:`HeldToken` (re-exchange: the client may only
+  re-exchange a token issued to it, or one addressed to a chat backend it serves);
+* an upstream access token → a ``Login`` through a connection that checks access tokens;
+* a device session token → the anonymous user's :class:`~authserver.models.DeviceSession`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, UnauthorizedClientError
 from sqlalchemy import select
 
+from authserver.edge.jose_compact import peek_claim
 from authserver.errors import TemporarilyUnavailableError, UnsupportedTokenTypeError
 from authserver.extensions import db
-from authserver.identity.federation import (
-    SubjectTokenRefused,
-    select_idp,
-    verification_request,
-    verify_subject,
-)
-from authserver.identity.federation import (
-    unverified_issuer as _unverified_issuer,
-)
+from authserver.identity.decision import Login
+from authserver.identity.federation import SubjectTokenRefused, select_idp, verify_subject
 from authserver.identity.sessions import find_active_session
-from authserver.identity.users import resolve_user
-from authserver.models import Client, Realm, User
+from authserver.models import Client, DeviceSession, User
 from authserver.models.user import ACTIVE
 from authserver.plugin_api import (
-    MAX_SUBJECT_TOKEN_BYTES,
     TOKEN_TYPE_ACCESS_TOKEN,
     TOKEN_TYPE_ID_TOKEN,
     TOKEN_TYPE_JWT,
@@ -37,48 +36,65 @@ from authserver.plugin_api import (
     InvalidSubjectToken,
     UpstreamUnavailable,
 )
-from authserver.state import services
-from authserver.tokens.issued import active_claims
+from authserver.state import RealmContext
+from authserver.tokens.access_tokens import active_claims
 
 log = logging.getLogger(__name__)
+ACTOR_TOKEN_TYPES = (TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT)
 
 
-@dataclass
-class Subject:
+@dataclass(frozen=True)
+class HeldToken:
+    """One of our own access tokens, presented for re-exchange: never more than it holds."""
+
+    claims: dict[str, Any]
     user: User
-    idp: str | None
-    sid: str | None = None
-    workspace: str | None = None
-    acl: tuple | None = None
-    held_scopes: list[str] | None = None  # re-exchange of our own token: never more than these
-    held_audience: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scopes(self) -> list[str]:
+        return str(self.claims.get("scope", "")).split()
+
+    @property
+    def audience(self) -> str:
+        return self.claims.get("aud")
+
+    @property
+    def client_id(self) -> str:
+        return self.claims.get("client_id")
+
+    @property
+    def expires_at(self) -> int:
+        return int(self.claims["exp"])
 
 
-def read_subject_token(form) -> tuple[str, str]:
-    token, token_type = form.get("subject_token"), form.get("subject_token_type")
-    if not token or not token_type:
-        raise InvalidRequestError(description="subject_token and subject_token_type are required.")
-    if len(token.encode()) > MAX_SUBJECT_TOKEN_BYTES:
-        raise InvalidRequestError(description="The subject token is too large.")
-    return token, token_type
+@dataclass(frozen=True)
+class Subject:
+    """The verified subject: exactly one of ``login``, ``held`` or ``session`` is set."""
+
+    login: Login | None = None
+    held: HeldToken | None = None
+    session: DeviceSession | None = None
 
 
-def resolve_subject(realm: Realm, issuer: str, client: Client, token: str, token_type: str,
-                    form) -> Subject:
-    resolver = RESOLVERS.get(token_type)
-    if resolver is None:
+def verify(ctx: RealmContext, client: Client, token: str, token_type: str, idp_name: str | None,
+           upgrade_token: str | None) -> Subject:
+    """Step "verify the subject" of the exchange; raises RFC 8693 §2.2.2 errors."""
+    if token_type == TOKEN_TYPE_SESSION:
+        return Subject(session=_session(ctx, client, token))
+    if token_type == TOKEN_TYPE_ACCESS_TOKEN and _is_ours(ctx, token):
+        return Subject(held=_held_token(ctx, client, token))
+    if token_type not in (TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_JWT, TOKEN_TYPE_ACCESS_TOKEN):
         raise UnsupportedTokenTypeError(description="Unsupported subject_token_type.")
-    return resolver(realm, issuer, client, token, token_type, form)
+    upgrade = _session(ctx, client, upgrade_token) if upgrade_token else None
+    return Subject(login=_upstream_login(ctx, client, token, token_type, idp_name, upgrade))
 
 
-def upstream_subject(realm: Realm, issuer: str, client: Client, token: str, token_type: str,
-                     form) -> Subject:
-    """A token of an upstream IdP: verified by its connection, mapped to a user."""
+def _upstream_login(ctx: RealmContext, client: Client, token: str, token_type: str,
+                    idp_name: str | None, upgrade: DeviceSession | None) -> Login:
+    """A token of an upstream IdP, verified by the connection the client may use."""
     try:
-        idp = select_idp(realm, client, token, token_type, form.get("idp"))
-        request = verification_request(realm, issuer, client, idp)
-        identity = verify_subject(services().connectors, idp, token, token_type, request)
+        idp = select_idp(ctx, client, token, token_type, idp_name)
+        identity = verify_subject(ctx, client, idp, token, token_type)
     except InvalidSubjectToken as exc:
         log.info("subject token refused: %s", exc.detail or exc.description)
         raise InvalidRequestError(description=exc.description) from None
@@ -87,80 +103,54 @@ def upstream_subject(realm: Realm, issuer: str, client: Client, token: str, toke
     except UpstreamUnavailable as exc:
         log.warning("upstream identity provider unavailable: %s", exc)
         raise TemporarilyUnavailableError(description="The identity provider cannot be reached.") from None
-    adopt = _session_to_upgrade(realm, client, form)
-    user, outcome = resolve_user(realm, idp, identity, adopt=adopt)
-    extra = {"upgrade": {"outcome": outcome, "from": adopt_uid}} if (adopt_uid := _uid(adopt)) else {}
-    return Subject(user=user, idp=idp.name, workspace=identity.workspace, acl=identity.acl, extra=extra)
+    return Login(idp=idp, identity=identity, upgrade=upgrade)
 
 
-def _session_to_upgrade(realm: Realm, client: Client, form):
-    """The anonymous device session this login upgrades (``session_token`` extension)."""
-    token = form.get("session_token")
-    if not token:
-        return None
-    session = find_active_session(realm, client, token)
+def _session(ctx: RealmContext, client: Client, token: str) -> DeviceSession:
+    session = find_active_session(ctx, client, token)
     if session is None:
         raise InvalidRequestError(description="The session token is not valid.")
     return session
 
 
-def _uid(session) -> str | None:
-    if session is None:
-        return None
-    return db.session.get(User, session.user_pk).uid
+def _is_ours(ctx: RealmContext, token: str) -> bool:
+    return peek_claim(token, "iss", ctx.settings.max_subject_token_bytes) == ctx.issuer
 
 
-def session_subject(realm: Realm, issuer: str, client: Client, token: str, token_type: str,
-                    form) -> Subject:
-    """An anonymous device session: fresh tokens for its user while it stays anonymous."""
-    session = find_active_session(realm, client, token)
-    if session is None:
-        raise InvalidRequestError(description="The session token is not valid.")
-    return Subject(user=db.session.get(User, session.user_pk), idp=None, sid=session.sid)
-
-
-def access_token_subject(realm: Realm, issuer: str, client: Client, token: str, token_type: str,
-                         form) -> Subject:
-    """One of our own tokens (re-scoping, never widening), else an upstream access token."""
-    if _unverified_issuer(token) != issuer:
-        return upstream_subject(realm, issuer, client, token, token_type, form)
-    claims = active_claims(realm, issuer, token)
-    if claims is None or "uid" not in claims:
+def _held_token(ctx: RealmContext, client: Client, token: str) -> HeldToken:
+    """RFC 8693 §2.2.2: a client re-exchanges only a token issued to it, or one addressed to a
+    chat backend it serves (a resource server exchanging what it received)."""
+    claims = active_claims(ctx, token)
+    if claims is None or not isinstance(claims.get("uid"), str):
         raise InvalidRequestError(description="The subject token is not active.")
-    user = db.session.scalar(select(User).where(User.realm_id == realm.id, User.uid == claims["uid"]))
+    if claims.get("client_id") != client.client_id and claims.get("aud") not in (client.serves or []):
+        raise InvalidRequestError(description="The subject token was not issued to this client.")
+    user = db.session.scalar(select(User).where(User.realm_id == ctx.realm.id, User.uid == claims["uid"]))
     if user is None or user.state != ACTIVE:
         raise InvalidRequestError(description="The subject token is not active.")
-    return Subject(user=user, idp=claims.get("idp"), sid=claims.get("sid"),
-                   workspace=claims.get("workspace"),
-                   held_scopes=str(claims.get("scope", "")).split(),
-                   held_audience=claims.get("aud"), extra={"held_client": claims.get("client_id")})
+    return HeldToken(claims=claims, user=user)
 
 
-def actor_claim(realm: Realm, issuer: str, client: Client, form) -> dict | None:
-    """RFC 8693 §4.1 ``act``: who acts for the subject, from an ``actor_token`` of ours."""
-    token = form.get("actor_token")
-    if not token:
-        if form.get("actor_token_type"):
+def verify_actor(ctx: RealmContext, client: Client, actor_token: str | None, actor_token_type: str | None,
+                 subject_token: str) -> dict | None:
+    """RFC 8693 §4.1 ``act``: the actor token must be one of ours representing the requesting
+    client (its own service token, or a token issued to it), and differ from the subject."""
+    if not actor_token:
+        if actor_token_type:
             raise InvalidRequestError(description="actor_token_type without actor_token.")
         return None
-    if form.get("actor_token_type") not in (TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT):
+    if actor_token_type not in ACTOR_TOKEN_TYPES:
         raise InvalidRequestError(description="actor_token_type must name an access token or JWT.")
     if not client.allow_delegation:
         raise UnauthorizedClientError(description="The client may not act for users.")
-    claims = active_claims(realm, issuer, token)
+    if actor_token == subject_token:
+        raise InvalidRequestError(description="The actor token must not be the subject token.")
+    claims = active_claims(ctx, actor_token)
     if claims is None:
         raise InvalidRequestError(description="The actor token is not active.")
-    act = {"sub": claims["sub"]}
-    if claims.get("client_id"):
-        act["client_id"] = claims["client_id"]
+    if claims.get("client_id") != client.client_id:
+        raise InvalidRequestError(description="The actor token must represent the requesting client.")
+    act = {"sub": claims["sub"], "client_id": claims["client_id"]}
     if isinstance(claims.get("act"), dict):
         act["act"] = claims["act"]
     return act
-
-
-RESOLVERS = {
-    TOKEN_TYPE_ID_TOKEN: upstream_subject,
-    TOKEN_TYPE_JWT: upstream_subject,
-    TOKEN_TYPE_ACCESS_TOKEN: access_token_subject,
-    TOKEN_TYPE_SESSION: session_subject,
-}

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from authserver.config import SIGNING_ALGORITHMS
 from authserver.crypto import SecretBox
 from authserver.errors import Conflict, InvalidInput, NotFound
+from authserver.events.outbox import publish
 from authserver.extensions import db
 from authserver.keys import jose
 from authserver.models import KeyState, Realm, SigningKey
@@ -125,11 +126,11 @@ class KeyService:
         db.session.add(row)
         return row
 
-    def rotate(self, realm: Realm, alg: str | None = None) -> SigningKey:
+    def rotate(self, realm: Realm, alg: str | None = None, actor: str = "system") -> SigningKey:
         """Add a ``next`` key; refuse while another rotation is still pending."""
         alg = self._check_alg(alg)
         self._apply_transitions(realm)
-        return self._add_next_key(realm, alg)
+        return self._add_next_key(realm, alg, actor)
 
     def maintain(self, realm: Realm) -> None:
         """Promote a due ``next`` key, delete expired ``retired`` keys, rotate by age."""
@@ -144,16 +145,17 @@ class KeyService:
     def _apply_transitions(self, realm: Realm) -> None:
         now = int(self._clock())
         try:
-            self._promote_due_key(realm.id, now)
+            self._promote_due_key(realm, now)
             self._remove_expired(realm.id, now)
             db.session.commit()
         except (IntegrityError, OperationalError):
             db.session.rollback()  # another process did the same work first
 
-    def _add_next_key(self, realm: Realm, alg: str) -> SigningKey:
+    def _add_next_key(self, realm: Realm, alg: str, actor: str = "system") -> SigningKey:
         activates_at = int(self._clock()) + self._config["KEY_PREPUBLICATION_SECONDS"]
         row = self._new_row(realm, alg, KeyState.NEXT, activates_at=activates_at)
         db.session.add(row)
+        publish(realm, "key.rotated", row.to_dict(), actor)
         try:
             db.session.commit()
         except IntegrityError:
@@ -163,20 +165,33 @@ class KeyService:
         self.invalidate(realm.name)
         return row
 
-    def _promote_due_key(self, realm_id: int, now: int) -> None:
+    def _promote_due_key(self, realm: Realm, now: int) -> None:
         due = db.session.scalar(select(SigningKey.id).where(
-            SigningKey.realm_id == realm_id, SigningKey.state == KeyState.NEXT,
+            SigningKey.realm_id == realm.id, SigningKey.state == KeyState.NEXT,
             SigningKey.activates_at <= now))
         if due is None:
             return
+        retiring = list(db.session.scalars(select(SigningKey.id).where(
+            SigningKey.realm_id == realm.id, SigningKey.state == KeyState.ACTIVE)))
         remove_after = now + self._config["MAX_TOKEN_LIFETIME"] + self._config["CLOCK_SKEW_SECONDS"]
         db.session.execute(
             update(SigningKey)
-            .where(SigningKey.realm_id == realm_id, SigningKey.state == KeyState.ACTIVE)
+            .where(SigningKey.realm_id == realm.id, SigningKey.state == KeyState.ACTIVE)
             .values(state=KeyState.RETIRED, retired_at=now, remove_after=remove_after))
-        db.session.execute(
+        promoted = db.session.execute(
             update(SigningKey).where(SigningKey.id == due, SigningKey.state == KeyState.NEXT)
-            .values(state=KeyState.ACTIVE))
+            .values(state=KeyState.ACTIVE)).rowcount
+        if promoted:
+            self._publish_promotion(realm, retiring, due)
+
+    def _publish_promotion(self, realm: Realm, retired: list[int], activated: int) -> None:
+        rows = {row.id: row for row in db.session.scalars(
+            select(SigningKey).where(SigningKey.id.in_([*retired, activated]))
+            .execution_options(populate_existing=True))}
+        for pk in retired:
+            if pk in rows:
+                publish(realm, "key.retired", rows[pk].to_dict(), "system")
+        publish(realm, "key.activated", rows[activated].to_dict(), "system")
 
     def _remove_expired(self, realm_id: int, now: int) -> None:
         db.session.execute(delete(SigningKey).where(

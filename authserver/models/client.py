@@ -39,6 +39,9 @@ class Client(db.Model, ClientMixin):
     scopes: Mapped[list] = mapped_column(JSON, default=list)
     idps: Mapped[list] = mapped_column(JSON, default=list)
     redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    #: Audiences of the chat backends this client acts for: it may introspect their tokens
+    #: and re-exchange tokens addressed to them (RFC 7662 §4, RFC 8693 §2.2.2).
+    serves: Mapped[list] = mapped_column(JSON, default=list)
     allow_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_delegation: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -58,6 +61,7 @@ class Client(db.Model, ClientMixin):
             "public": self.is_public, "grant_types": list(self.grant_types),
             "audiences": list(self.audiences), "scopes": list(self.scopes),
             "idps": list(self.idps), "redirect_uris": list(self.redirect_uris),
+            "serves": list(self.serves or []),
             "jwks": self.jwks, "jwks_uri": self.jwks_uri,
             "allow_anonymous": self.allow_anonymous, "allow_delegation": self.allow_delegation,
             "disabled": self.disabled, "created_at": self.created_at, "updated_at": self.updated_at,
@@ -77,11 +81,6 @@ class Client(db.Model, ClientMixin):
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.redirect_uris
-
-    def check_client_secret(self, client_secret: str) -> bool:
-        from authserver.registry.clients import verify_client_secret
-
-        return verify_client_secret(self, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.disabled:

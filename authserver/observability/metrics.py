@@ -1,9 +1,11 @@
 """Prometheus metrics: token requests by grant and result, request latency, upstream IdP
-fetches and failures, signing keys by state.
+fetches and failures, signing keys by state, webhook deliveries by result, the webhook
+queue's depth and the age of its oldest pending delivery.
 
 With ``PROMETHEUS_MULTIPROC_DIR`` set (``authserver serve`` sets it), every worker process
 writes its samples to files there and a scrape of any worker aggregates them all; without
-it, a scrape shows this process. Keys by state are read from the database at scrape time.
+it, a scrape shows this process. Keys by state and the webhook queue are read from the
+database at scrape time, so every process shows them.
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ class Metrics:
         self.upstream_latency = Histogram(
             "authserver_upstream_request_duration_seconds", "Upstream IdP request latency.",
             ["kind"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.webhook_deliveries = Counter(
+            "authserver_webhook_deliveries", "Webhook delivery attempts by result (delivered, failed, "
+            "refused, timeout), and deliveries dead-lettered (dead).", ["result"], registry=self.registry)
+        self.webhook_latency = Histogram(
+            "authserver_webhook_delivery_duration_seconds", "Webhook delivery attempt latency.",
+            buckets=LATENCY_BUCKETS, registry=self.registry)
 
     def observe_request(self, endpoint: str, response, elapsed: float) -> None:
         self.request_latency.labels(endpoint).observe(elapsed)
@@ -58,6 +66,13 @@ class Metrics:
         result = "failure" if status is None else "ok" if status < 400 else f"http_{status // 100}xx"
         self.upstream_requests.labels(kind, result).inc()
         self.upstream_latency.labels(kind).observe(elapsed)
+
+    def observe_webhook(self, result: str, state: str | None, elapsed: float) -> None:
+        """Called by the webhook worker after every attempt (:mod:`authserver.events.worker`)."""
+        self.webhook_deliveries.labels(result).inc()
+        if state == "dead":
+            self.webhook_deliveries.labels("dead").inc()
+        self.webhook_latency.observe(elapsed)
 
     def exposition(self) -> bytes:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -102,6 +117,7 @@ class _ScrapeTimeRegistry(CollectorRegistry):
     def __init__(self):
         super().__init__(auto_describe=False)
         self.register(_KeyStateCollector())
+        self.register(_WebhookQueueCollector())
 
 
 class _KeyStateCollector:
@@ -129,6 +145,36 @@ class _KeyStateCollector:
         up.add_metric([], 1)
         yield keys
         yield up
+
+
+class _WebhookQueueCollector:
+    """Queue depth, age of the oldest pending delivery, deliveries by state (from the database)."""
+
+    def collect(self):
+        from authserver.models import WebhookDelivery
+        from authserver.models.event import DELIVERY_STATES, PENDING
+
+        by_state = GaugeMetricFamily("authserver_webhook_deliveries_by_state",
+                                     "Webhook deliveries kept, by state.", labels=["state"])
+        depth = GaugeMetricFamily("authserver_webhook_queue_depth", "Webhook deliveries pending.")
+        oldest = GaugeMetricFamily("authserver_webhook_oldest_pending_seconds",
+                                   "Age of the oldest pending webhook delivery (0: none).")
+        try:
+            counts = dict(db.session.execute(select(WebhookDelivery.state, func.count())
+                                             .group_by(WebhookDelivery.state)).all())
+            first = db.session.scalar(select(func.min(WebhookDelivery.created_at))
+                                      .where(WebhookDelivery.state == PENDING))
+        except SQLAlchemyError:
+            db.session.rollback()
+            return
+        for state in DELIVERY_STATES:
+            by_state.add_metric([state], counts.get(state, 0))
+        depth.add_metric([], counts.get(PENDING, 0))
+        now = current_app.extensions["authserver"].clock()
+        oldest.add_metric([], max(0, now - first) if first is not None else 0)
+        yield by_state
+        yield depth
+        yield oldest
 
 
 @metrics_blueprint.get("/metrics")

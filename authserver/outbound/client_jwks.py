@@ -1,48 +1,55 @@
-"""Public keys a client registered: inline ``jwks`` or fetched from its ``jwks_uri``
-(RFC 7591 §2), cached per URI for a bounded time."""
+"""Public keys a client registered (RFC 7591 §2): inline ``jwks``, or fetched from its
+``jwks_uri`` through the app's outbound HTTP client (timeouts, deadline, size cap) and cached
+per URI for a bounded time; the last good set is kept while the URI fails."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
+from collections.abc import Callable
 
-import requests
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from authserver.errors import InvalidInput
-from authserver.registry.clients import public_jwks
+from authserver.outbound.http_client import RequestsHttpClient
+from authserver.plugin_api import UpstreamUnavailable
 
 CACHE_SECONDS = 300
-TIMEOUT = (3.05, 5)
-MAX_BYTES = 256 * 1024
 log = logging.getLogger(__name__)
-_cache: dict[str, tuple[float, KeySet]] = {}
-_lock = threading.Lock()
 
 
-def client_keyset(client) -> KeySet | None:
-    if client.jwks:
-        return KeySet.import_key_set(client.jwks)
-    if client.jwks_uri:
-        return _fetch(client.jwks_uri)
-    return None
+class ClientKeys:
+    """One per app: ``jwks_uri`` key sets, cached."""
 
+    def __init__(self, http: RequestsHttpClient, clock: Callable[[], float]):
+        self._http = http
+        self._clock = clock
+        self._cache: dict[str, tuple[float, KeySet]] = {}
+        self._lock = threading.Lock()
 
-def _fetch(uri: str) -> KeySet | None:
-    cached = _cache.get(uri)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    try:
-        response = requests.get(uri, timeout=TIMEOUT, allow_redirects=False)
-        response.raise_for_status()
-        if len(response.content) > MAX_BYTES:
-            raise ValueError("too large")
-        keys = KeySet.import_key_set(public_jwks(response.json()))
-    except (requests.RequestException, ValueError, JoseError, InvalidInput) as exc:
-        log.warning("client jwks_uri %s unusable: %s", uri, exc.__class__.__name__)
-        return cached[1] if cached else None
-    with _lock:
-        _cache[uri] = (time.monotonic() + CACHE_SECONDS, keys)
-    return keys
+    def keyset(self, client) -> KeySet | None:
+        if client.jwks:
+            return KeySet.import_key_set(client.jwks)
+        if client.jwks_uri:
+            return self._fetch(client.jwks_uri)
+        return None
+
+    def _fetch(self, uri: str) -> KeySet | None:
+        from authserver.edge.json_input import parse_json
+        from authserver.registry.clients import public_jwks  # clients validate keys the same way
+
+        cached = self._cache.get(uri)
+        if cached and cached[0] > self._clock():
+            return cached[1]
+        try:
+            response = self._http.get(uri)
+            if response.status != 200:
+                raise ValueError(f"HTTP {response.status}")
+            keys = KeySet.import_key_set(public_jwks(parse_json(response.body, max_bytes=256 * 1024)))
+        except (UpstreamUnavailable, ValueError, JoseError, InvalidInput) as exc:
+            log.warning("client jwks_uri %s unusable: %s", uri, exc.__class__.__name__)
+            return cached[1] if cached else None
+        with self._lock:
+            self._cache[uri] = (self._clock() + CACHE_SECONDS, keys)
+        return keys

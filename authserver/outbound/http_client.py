@@ -1,5 +1,8 @@
-"""Outbound HTTP for connectors (:class:`authserver.plugin_api.HttpClient`): timeouts
-always, a response size cap, no redirects, and network failures as ``UpstreamUnavailable``."""
+"""Outbound HTTP for connectors (:class:`authserver.plugin_api.HttpClient`) and for clients'
+``jwks_uri``: a connect timeout, a read timeout per socket read, and a total deadline for the
+whole call (an upstream that trickles one byte a second is cut off), a response size cap, no
+redirects, and every transport failure — whatever layer raises it — as ``UpstreamUnavailable``.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,22 @@ import time
 from collections.abc import Callable, Mapping
 
 import requests
+import urllib3
 
 from authserver import __version__
 from authserver.plugin_api import HttpResponse, UpstreamUnavailable
 
 MAX_RESPONSE_BYTES = 1024 * 1024
+_CHUNK = 16 * 1024
+#: Failures of the transport, at every layer under ``requests``.
+TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError)
 
 
 class RequestsHttpClient:
-    def __init__(self, connect_timeout: float = 3.05, read_timeout: float = 5.0):
-        self._timeout = (connect_timeout, read_timeout)
+    def __init__(self, connect_timeout: float = 3.05, read_timeout: float = 5.0, total_timeout: float = 10.0):
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._total_timeout = total_timeout
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"authserver/{__version__}"
         #: ``observer(url, status or None, seconds)`` after every call (metrics)
@@ -40,12 +49,28 @@ class RequestsHttpClient:
                 self.observer(url, status, time.perf_counter() - started)
 
     def _receive(self, method: str, url: str, **kwargs) -> HttpResponse:
+        deadline = time.monotonic() + self._total_timeout
         try:
-            with self._session.request(method, url, timeout=self._timeout, stream=True,
-                                       allow_redirects=False, **kwargs) as response:
-                body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
-        except requests.RequestException as exc:
+            with self._session.request(method, url, stream=True, allow_redirects=False,
+                                       timeout=(self._connect_timeout, self._read_timeout),
+                                       **kwargs) as response:
+                body = _read_until(response, deadline, f"{method} {url}")
+        except UpstreamUnavailable:
+            raise
+        except TRANSPORT_ERRORS as exc:
             raise UpstreamUnavailable(f"{method} {url}: {exc.__class__.__name__}") from None
-        if len(body) > MAX_RESPONSE_BYTES:
-            raise UpstreamUnavailable(f"{method} {url}: response larger than {MAX_RESPONSE_BYTES} bytes")
         return HttpResponse(status=response.status_code, headers=dict(response.headers), body=body)
+
+
+def _read_until(response: requests.Response, deadline: float, what: str) -> bytes:
+    """The body, read as it arrives (``read1`` returns whatever one socket read brings, so a
+    trickling upstream cannot keep a read going); refused past the size cap or the deadline."""
+    chunks, size = [], 0
+    while chunk := response.raw.read1(_CHUNK, decode_content=True):
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise UpstreamUnavailable(f"{what}: response larger than {MAX_RESPONSE_BYTES} bytes")
+        if time.monotonic() > deadline:
+            raise UpstreamUnavailable(f"{what}: no complete response within the deadline")
+        chunks.append(chunk)
+    return b"".join(chunks)

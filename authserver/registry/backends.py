@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from authserver.errors import Conflict, InvalidInput, NotFound
+from authserver.events.outbox import publish
 from authserver.extensions import db
 from authserver.models import ChatBackend, Client, Realm
 from authserver.plugin_api import PluginConfigError
@@ -16,7 +17,7 @@ from authserver.plugin_host.loader import profile_class
 from authserver.plugin_host.profiles import credential_context
 from authserver.registry import audit, validation
 from authserver.registry.transactions import commit_admin_change, commit_or_conflict
-from authserver.state import services
+from authserver.state import app_state
 
 FIELDS = {"audience", "scopes", "default_scopes", "acl_template", "profile", "token_ttl", "credential"}
 UPDATABLE = (FIELDS - {"audience"}) | {"rotate_key"}
@@ -41,13 +42,14 @@ def list_backends(realm: Realm) -> list[ChatBackend]:
 
 def create_backend(realm: Realm, data: dict[str, Any], actor: str) -> ChatBackend:
     validation.only_fields(data, FIELDS, "chat backend")
-    now = int(services().clock())
+    now = int(app_state().clock())
     backend = ChatBackend(realm_id=realm.id, audience=validation.identifier(data.get("audience"), "audience"),
                           profile="native", token_ttl=current_app.config["DEFAULT_TOKEN_LIFETIME"],
                           scopes=[], default_scopes=[], created_at=now, updated_at=now)
     _apply(backend, data)
     db.session.add(backend)
     audit.record(realm, actor, "backend.create", "backend", backend.audience, after=backend.to_dict())
+    publish(realm, "backend.created", backend.to_dict(), actor)
     commit_or_conflict(f"a chat backend with audience {backend.audience!r} already exists")
     return backend
 
@@ -57,8 +59,9 @@ def update_backend(realm: Realm, audience: str, data: dict[str, Any], actor: str
     backend = get_backend(realm, audience)
     before = backend.to_dict()
     _apply(backend, data)
-    backend.updated_at = int(services().clock())
+    backend.updated_at = int(app_state().clock())
     audit.record(realm, actor, "backend.update", "backend", audience, before=before, after=backend.to_dict())
+    publish(realm, "backend.updated", backend.to_dict(), actor)
     commit_or_conflict("conflicting update")
     return backend
 
@@ -70,6 +73,7 @@ def delete_backend(realm: Realm, audience: str, actor: str) -> None:
         raise Conflict(f"chat backend {audience!r} is still an audience of client(s) "
                        f"{', '.join(holders)}; remove it from them first")
     audit.record(realm, actor, "backend.delete", "backend", audience, before=backend.to_dict())
+    publish(realm, "backend.deleted", backend.to_dict(), actor)
     db.session.delete(backend)
     commit_admin_change()
 
@@ -114,7 +118,7 @@ def _apply_profile(backend: ChatBackend, data: dict[str, Any]) -> None:
     if given is None and backend.credential_sealed is not None and not changed:
         return
     credential = _credential(cls, backend.profile, given)
-    backend.credential_sealed = services().box.seal(json.dumps(credential).encode(),
+    backend.credential_sealed = app_state().box.seal(json.dumps(credential).encode(),
                                                     credential_context(backend))
 
 
@@ -141,20 +145,16 @@ def _rotate_key(backend: ChatBackend, data: dict[str, Any]) -> None:
         raise InvalidInput("rotate_key: give either a credential or rotate_key, not both")
     if backend.credential_sealed is None:
         raise InvalidInput("rotate_key: the chat backend has no credential yet")
-    from authserver.plugin_host.profiles import profile_for
-
-    kept = {k: v for k, v in profile_for(backend).credential.items() if k not in generated}
+    kept = {k: v for k, v in app_state().profiles.for_backend(backend).credential.items() if k not in generated}
     credential = _credential(cls, backend.profile, kept)
-    backend.credential_sealed = services().box.seal(json.dumps(credential).encode(),
+    backend.credential_sealed = app_state().box.seal(json.dumps(credential).encode(),
                                                     credential_context(backend))
 
 
 def describe_backend(backend: ChatBackend) -> dict[str, Any]:
     """What ``backends show`` prints: the settings and the profile's public facts (a Matrix
     backend's public key and jwt_config snippet), never the credential."""
-    from authserver.plugin_host.profiles import profile_for
-
     data = backend.to_dict()
     if backend.credential_sealed is not None:
-        data["profile_info"] = profile_for(backend).public_info()
+        data["profile_info"] = app_state().profiles.for_backend(backend).public_info()
     return data

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from authserver.crypto import new_secret
 from authserver.errors import InvalidInput, NotFound
+from authserver.events.outbox import publish
 from authserver.extensions import db
 from authserver.models import ChatBackend, Client, Realm
 from authserver.models.client import AUTH_METHODS, PRIVATE_KEY_JWT, PUBLIC, SECRET_METHODS
@@ -25,7 +26,7 @@ from authserver.plugin_api import ASYMMETRIC_ALGORITHMS
 from authserver.registry import audit, validation
 from authserver.registry.row_cache import cached
 from authserver.registry.transactions import commit_admin_change, commit_or_conflict
-from authserver.state import services
+from authserver.state import app_state
 
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -34,7 +35,7 @@ GRANT_TYPES = (GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE)
 ADMIN_SCOPE = "admin"
 CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 FIELDS = {"client_id", "name", "auth_method", "grant_types", "audiences", "scopes", "idps",
-          "redirect_uris", "jwks", "jwks_uri", "allow_anonymous", "allow_delegation"}
+          "redirect_uris", "jwks", "jwks_uri", "allow_anonymous", "allow_delegation", "serves"}
 UPDATABLE = FIELDS - {"client_id", "auth_method"}
 
 
@@ -83,17 +84,18 @@ def create_client(realm: Realm, data: dict[str, Any], actor: str,
     method = data.get("auth_method", "client_secret_basic")
     if method not in AUTH_METHODS:
         raise InvalidInput(f"auth_method: must be one of {', '.join(AUTH_METHODS)}")
-    now = int(services().clock())
+    now = int(app_state().clock())
     client = Client(realm_id=realm.id, client_id=_client_id(data.get("client_id")),
                     name=validation.text(data.get("name"), "name", 100), auth_method=method,
                     grant_types=default_grant_types(method),
-                    audiences=[], scopes=[], idps=[], redirect_uris=[], allow_anonymous=False,
+                    audiences=[], scopes=[], idps=[], redirect_uris=[], serves=[], allow_anonymous=False,
                     allow_delegation=False, disabled=False, created_at=now, updated_at=now)
     _apply(realm, client, data)
     secret = _set_new_secret(client) if method in SECRET_METHODS else None
     registration_token = _set_registration_token(client) if with_registration_token else None
     db.session.add(client)
     audit.record(realm, actor, "client.create", "client", client.client_id, after=client.to_dict())
+    publish(realm, "client.created", client.to_dict(), actor)
     commit_or_conflict(f"a client with client_id {client.client_id!r} already exists")
     return IssuedClient(client, secret, registration_token)
 
@@ -105,8 +107,9 @@ def update_client(realm: Realm, client_id: str, data: dict[str, Any], actor: str
     _apply(realm, client, data)
     if "disabled" in data:
         client.disabled = validation.boolean(data["disabled"], "disabled")
-    client.updated_at = int(services().clock())
+    client.updated_at = int(app_state().clock())
     audit.record(realm, actor, "client.update", "client", client_id, before=before, after=client.to_dict())
+    publish(realm, "client.updated", client.to_dict(), actor)
     commit_or_conflict("conflicting update")
     return client
 
@@ -118,6 +121,7 @@ def set_disabled(realm: Realm, client_id: str, disabled: bool, actor: str) -> Cl
 def delete_client(realm: Realm, client_id: str, actor: str) -> None:
     client = get_client(realm, client_id)
     audit.record(realm, actor, "client.delete", "client", client_id, before=client.to_dict())
+    publish(realm, "client.deleted", client.to_dict(), actor)
     db.session.delete(client)
     commit_admin_change()
 
@@ -128,13 +132,14 @@ def rotate_secret(realm: Realm, client_id: str, actor: str, grace_seconds: int =
     if client.auth_method not in SECRET_METHODS:
         raise InvalidInput(f"client {client_id!r} authenticates with {client.auth_method}: it has no secret")
     grace_seconds = validation.integer(grace_seconds, "grace_seconds", 0, 30 * 86400)
-    now = int(services().clock())
+    now = int(app_state().clock())
     client.previous_secret_hash = client.secret_hash if grace_seconds else None
     client.previous_secret_expires_at = now + grace_seconds if grace_seconds else None
     secret = _set_new_secret(client)
     client.updated_at = now
     audit.record(realm, actor, "client.rotate_secret", "client", client_id,
                  after={"grace_seconds": grace_seconds})
+    publish(realm, "client.updated", client.to_dict(), actor)
     commit_admin_change()
     return IssuedClient(client, secret)
 
@@ -145,22 +150,22 @@ def default_grant_types(auth_method: str) -> list[str]:
 
 def verify_client_secret(client: Client, presented: str) -> bool:
     """Constant-time check against the current secret, or the previous one within its grace."""
-    hasher = services().hasher
+    hasher = app_state().hasher
     current = hasher.verify(presented, client.secret_hash)
     previous = hasher.verify(presented, client.previous_secret_hash)
-    in_grace = (client.previous_secret_expires_at or 0) > services().clock()
+    in_grace = (client.previous_secret_expires_at or 0) > app_state().clock()
     return current or (previous and in_grace)
 
 
 def _set_new_secret(client: Client) -> str:
     secret = new_secret(32)
-    client.secret_hash = services().hasher.hash(secret)
+    client.secret_hash = app_state().hasher.hash(secret)
     return secret
 
 
 def _set_registration_token(client: Client) -> str:
     token = new_secret(32)
-    client.registration_token_hash = services().hasher.hash(token)
+    client.registration_token_hash = app_state().hasher.hash(token)
     return token
 
 
@@ -189,7 +194,9 @@ def _apply(realm: Realm, client: Client, data: dict[str, Any]) -> None:
     if client.allow_anonymous and not client.is_public:
         raise InvalidInput("allow_anonymous: only public clients create anonymous users")
     if "audiences" in data:
-        client.audiences = _audiences(realm, data["audiences"])
+        client.audiences = _audiences(realm, data["audiences"], "audiences")
+    if "serves" in data:
+        client.serves = _audiences(realm, data["serves"], "serves")
     if "scopes" in data or "audiences" in data:
         client.scopes = _scopes(realm, client, data.get("scopes", client.scopes))
     if "idps" in data:
@@ -208,12 +215,12 @@ def _grant_types(client: Client, value: Any) -> list[str]:
     return grants
 
 
-def _audiences(realm: Realm, value: Any) -> list[str]:
-    audiences = validation.string_list(value, "audiences")
+def _audiences(realm: Realm, value: Any, field: str) -> list[str]:
+    audiences = validation.string_list(value, field)
     known = set(db.session.scalars(select(ChatBackend.audience).where(ChatBackend.realm_id == realm.id)))
     unknown = [a for a in audiences if a not in known]
     if unknown:
-        raise InvalidInput(f"audiences: no chat backend registered for {', '.join(unknown)}")
+        raise InvalidInput(f"{field}: no chat backend registered for {', '.join(unknown)}")
     return audiences
 
 
@@ -251,6 +258,7 @@ def _apply_keys(client: Client, data: dict[str, Any]) -> None:
 
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+MIN_RSA_BITS = 2048
 
 
 def public_jwks(value: Any) -> dict:
@@ -263,7 +271,10 @@ def public_jwks(value: Any) -> dict:
         if "alg" in key and key["alg"] not in ASYMMETRIC_ALGORITHMS:
             raise InvalidInput(f"jwks: algorithm {key['alg']!r} is not allowed")
     try:
-        KeySet.import_key_set(value)
+        keys = KeySet.import_key_set(value)
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise InvalidInput(f"jwks: not a valid JSON Web Key Set ({exc.__class__.__name__})") from None
+    for key in keys.keys:
+        if key.key_type == "RSA" and key.raw_value.key_size < MIN_RSA_BITS:
+            raise InvalidInput(f"jwks: RSA keys must be at least {MIN_RSA_BITS} bits (RFC 7518 section 3.3)")
     return value

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from authserver.crypto import new_secret
 from authserver.errors import InvalidInput, NotFound
+from authserver.events.outbox import publish
 from authserver.extensions import db
 from authserver.models import IdentityProvider, Realm
 from authserver.models.idp import PROVISIONING, TRUST_LEVELS
@@ -20,13 +21,12 @@ from authserver.plugin_api import PluginConfigError
 from authserver.plugin_host.loader import connector_class
 from authserver.registry import audit, validation
 from authserver.registry.transactions import commit_admin_change, commit_or_conflict
-from authserver.state import services
+from authserver.state import app_state
 
 IDP_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 FIELDS = {"name", "type", "trust", "user_id_claim", "provisioning", "claim_mapping", "config",
           "client_id", "shared_secret"}
 UPDATABLE = FIELDS - {"name", "type"} | {"disabled"}
-BACKEND_ASSERTION = "backend_assertion"
 
 
 def known_idp_names(realm: Realm) -> set[str]:
@@ -59,13 +59,14 @@ def create_idp(realm: Realm, data: dict[str, Any], actor: str) -> tuple[Identity
         raise InvalidInput("name: 1-63 lower-case letters, digits, '_' or '-'")
     kind = validation.text(data.get("type"), "type", 64)
     _connector(kind)
-    now = int(services().clock())
+    now = int(app_state().clock())
     idp = IdentityProvider(realm_id=realm.id, name=name, type=kind, trust="verified",
                            user_id_claim=_default_user_id_claim(kind), provisioning="create",
                            claim_mapping={}, config={}, disabled=False, created_at=now, updated_at=now)
     secret = _apply(realm, idp, {"config": {}, **data})
     db.session.add(idp)
     audit.record(realm, actor, "idp.create", "idp", name, after=idp.to_dict())
+    publish(realm, "idp.created", idp.to_dict(), actor)
     commit_or_conflict(f"an identity provider named {name!r} already exists")
     return idp, secret
 
@@ -77,8 +78,9 @@ def update_idp(realm: Realm, name: str, data: dict[str, Any], actor: str) -> tup
     secret = _apply(realm, idp, data)
     if "disabled" in data:
         idp.disabled = validation.boolean(data["disabled"], "disabled")
-    idp.updated_at = int(services().clock())
+    idp.updated_at = int(app_state().clock())
     audit.record(realm, actor, "idp.update", "idp", name, before=before, after=idp.to_dict())
+    publish(realm, "idp.updated", idp.to_dict(), actor)
     commit_or_conflict("conflicting update")
     return idp, secret
 
@@ -86,14 +88,9 @@ def update_idp(realm: Realm, name: str, data: dict[str, Any], actor: str) -> tup
 def delete_idp(realm: Realm, name: str, actor: str) -> None:
     idp = get_idp(realm, name)
     audit.record(realm, actor, "idp.delete", "idp", name, before=idp.to_dict())
+    publish(realm, "idp.deleted", idp.to_dict(), actor)
     db.session.delete(idp)
     commit_admin_change()
-
-
-def shared_secret(idp: IdentityProvider) -> bytes | None:
-    if idp.secret_sealed is None:
-        return None
-    return services().box.open(idp.secret_sealed, context=f"idp-secret:{idp.realm_id}:{idp.name}")
 
 
 def _apply(realm: Realm, idp: IdentityProvider, data: dict[str, Any]) -> str | None:
@@ -109,24 +106,25 @@ def _apply(realm: Realm, idp: IdentityProvider, data: dict[str, Any]) -> str | N
         idp.config = _validated_config(idp.type, data["config"])
     if "client_id" in data:
         idp.client_id = _bound_client(realm, data["client_id"])
-    if idp.type == BACKEND_ASSERTION and not idp.client_id:
-        raise InvalidInput("client_id: a backend_assertion connection names the client whose keys sign")
+    if _connector(idp.type).signed_by_client and not idp.client_id:
+        raise InvalidInput(f"client_id: a {idp.type} connection names the client whose keys sign")
     if idp.provisioning == "link_verified_email" and not idp.verified:
         raise InvalidInput("provisioning: link_verified_email needs trust 'verified'")
     return _apply_secret(realm, idp, data.get("shared_secret"))
 
 
 def _apply_secret(realm: Realm, idp: IdentityProvider, wanted: Any) -> str | None:
-    """``shared_secret: true`` generates an HS256 secret for backend assertions (shown once)."""
+    """``shared_secret: true`` generates an HS256 secret (shown once) for a connector that
+    accepts one."""
     if wanted is None:
         return None
     if wanted is False:
         idp.secret_sealed = None
         return None
-    if wanted is not True or idp.type != BACKEND_ASSERTION:
-        raise InvalidInput("shared_secret: true generates one for a backend_assertion connection")
+    if wanted is not True or not _connector(idp.type).accepts_shared_secret:
+        raise InvalidInput("shared_secret: true generates one, for a connector that accepts shared secrets")
     secret = new_secret(32)
-    idp.secret_sealed = services().box.seal(secret.encode(), context=f"idp-secret:{realm.id}:{idp.name}")
+    idp.secret_sealed = app_state().box.seal(secret.encode(), context=f"idp-secret:{realm.id}:{idp.name}")
     idp.config = _validated_config(idp.type, {**idp.config, "allow_hs256": True})
     return secret
 
@@ -167,4 +165,4 @@ def _claim_mapping(value: Any) -> dict:
 
 def _default_user_id_claim(kind: str) -> str:
     """The app's own backend names its users; other IdPs are namespaced by connection."""
-    return "{sub}" if kind == BACKEND_ASSERTION else "{idp}:{sub}"
+    return _connector(kind).default_user_id_rule

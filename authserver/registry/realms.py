@@ -11,7 +11,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from authserver.errors import Conflict, InvalidInput, NotFound
 from authserver.extensions import db
 from authserver.models import Realm
-from authserver.state import services
+from authserver.state import app_state
 
 REALM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -27,7 +27,7 @@ def get_realm(name: str) -> Realm:
     """The realm named ``name``. Realms are never renamed or deleted, so a process keeps
     the rows it has read and attaches a copy to the session without a query (hot path;
     also lets discovery answer while the database is down)."""
-    known = services().realm_rows.get(name)
+    known = app_state().realm_rows.get(name)
     if known is not None:
         realm = Realm(id=known[0], name=name, created_at=known[1])
         make_transient_to_detached(realm)
@@ -35,7 +35,7 @@ def get_realm(name: str) -> Realm:
     realm = db.session.scalar(select(Realm).where(Realm.name == name))
     if realm is None:
         raise NotFound(f"no realm named {name!r}")
-    services().realm_rows[name] = (realm.id, realm.created_at)
+    app_state().realm_rows[name] = (realm.id, realm.created_at)
     return realm
 
 
@@ -50,7 +50,7 @@ def list_realms() -> list[Realm]:
 def create_realm(name: str, alg: str | None = None) -> Realm:
     """Create a realm with an active signing key, in one transaction."""
     validate_realm_name(name)
-    svc = services()
+    svc = app_state()
     realm = Realm(name=name, created_at=int(svc.clock()))
     db.session.add(realm)
     try:

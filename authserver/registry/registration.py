@@ -17,7 +17,7 @@ from authserver.errors import InvalidInput
 from authserver.extensions import db
 from authserver.models import Client, InitialAccessToken, Realm
 from authserver.registry import audit, clients, validation
-from authserver.state import services
+from authserver.state import app_state
 
 DEFAULT_INITIAL_TOKEN_TTL = 3600
 MAX_INITIAL_TOKEN_TTL = 30 * 86400
@@ -41,8 +41,8 @@ def create_initial_token(realm: Realm, ttl: int | None, actor: str) -> dict[str,
     ttl = validation.integer(DEFAULT_INITIAL_TOKEN_TTL if ttl is None else ttl, "ttl", 60,
                              MAX_INITIAL_TOKEN_TTL)
     token = new_secret(32)
-    now = int(services().clock())
-    row = InitialAccessToken(realm_id=realm.id, token_hash=services().hasher.hash(token),
+    now = int(app_state().clock())
+    row = InitialAccessToken(realm_id=realm.id, token_hash=app_state().hasher.hash(token),
                              created_at=now, expires_at=now + ttl, created_by=actor)
     db.session.add(row)
     db.session.flush()
@@ -62,8 +62,8 @@ def verify_initial_token(realm: Realm, token: str | None) -> InitialAccessToken 
         return None
     row = db.session.scalar(select(InitialAccessToken).where(
         InitialAccessToken.realm_id == realm.id,
-        InitialAccessToken.token_hash == services().hasher.hash(token)))
-    if row is None or row.expires_at <= services().clock():
+        InitialAccessToken.token_hash == app_state().hasher.hash(token)))
+    if row is None or row.expires_at <= app_state().clock():
         return None
     return row
 
@@ -81,7 +81,7 @@ def authenticate(realm: Realm, client_id: str, token: str | None) -> Client | No
     """The client whose registration access token is ``token`` (constant-time compare)."""
     client = clients.find_client(realm, client_id)
     stored = client.registration_token_hash if client is not None else None
-    if not token or not services().hasher.verify(token, stored):
+    if not token or not app_state().hasher.verify(token, stored):
         return None
     return client
 

@@ -19,7 +19,6 @@ from flask import current_app
 
 from authserver.extensions import db
 
-EXTENSION = "authserver.registry.row_cache"
 MAX_ENTRIES = 50_000
 
 
@@ -58,7 +57,7 @@ def _detach(value: Any) -> None:
 
 
 def row_cache() -> RowCache:
-    return current_app.extensions[EXTENSION]
+    return current_app.extensions["authserver"].row_cache
 
 
 def cached(key: Hashable, load: Callable[[], Any]) -> Any:
@@ -67,6 +66,6 @@ def cached(key: Hashable, load: Callable[[], Any]) -> Any:
 
 def invalidate() -> None:
     """Forget every cached row (called after each admin change commits)."""
-    extension = current_app.extensions.get(EXTENSION)
-    if extension is not None:
-        extension.clear()
+    state = current_app.extensions.get("authserver")
+    if state is not None:
+        state.row_cache.clear()

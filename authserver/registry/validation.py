@@ -79,9 +79,9 @@ def is_loopback_host(host: str | None) -> bool:
 
 def https_url(value: Any, field: str, allow_loopback_http: bool = True) -> str:
     """An absolute https URL (http only on loopback), without a fragment."""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{field}: must be a URL string")
-    parsed = urlparse(value)
+    if not isinstance(value, str) or len(value) > 2048:
+        raise InvalidInput(f"{field}: must be a URL string of at most 2048 characters")
+    parsed = parse_url(value, field)
     if parsed.fragment or "#" in value:
         raise InvalidInput(f"{field}: {value!r} must not contain a fragment")
     loopback_http = allow_loopback_http and parsed.scheme == "http" and is_loopback_host(parsed.hostname)
@@ -89,6 +89,20 @@ def https_url(value: Any, field: str, allow_loopback_http: bool = True) -> str:
         raise InvalidInput(f"{field}: {value!r} must be an absolute https URL "
                            "(http is allowed only on loopback)")
     return value
+
+
+def parse_url(value: str, field: str):
+    """``urlparse`` that never raises: a malformed authority (``https://[::1/cb``), a bad port,
+    whitespace or control characters are one :class:`InvalidInput` naming the field."""
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value):
+        raise InvalidInput(f"{field}: a URL must not contain spaces or control characters")
+    try:
+        parsed = urlparse(value)
+        parsed.port  # noqa: B018 - validates the port (raises ValueError)
+        parsed.hostname  # noqa: B018
+    except ValueError:
+        raise InvalidInput(f"{field}: {value!r} is not a valid URL") from None
+    return parsed
 
 
 def acl_template(value: Any, field: str = "acl_template") -> list[dict] | None:

@@ -9,16 +9,18 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from authserver.events import payloads
+from authserver.events.outbox import publish
 from authserver.extensions import db
 from authserver.identity.users import get_user
 from authserver.models import Client, DeviceSession, Realm, RevokedToken, User
 from authserver.registry import audit
 from authserver.registry.clients import get_client
 from authserver.registry.transactions import commit_admin_change
-from authserver.state import services
+from authserver.state import app_state
 
 
 def _jti_hash(issuer: str, jti: str) -> str:
@@ -28,7 +30,7 @@ def _jti_hash(issuer: str, jti: str) -> str:
 def revoke_token(claims: dict[str, Any]) -> None:
     """Revoke one of our tokens by its ``jti``; kept until the token would expire anyway."""
     row = {"jti_hash": _jti_hash(claims["iss"], claims["jti"]), "expires_at": int(claims["exp"])}
-    now = int(services().clock())
+    now = int(app_state().clock())
     try:
         with db.engine.begin() as connection:
             connection.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
@@ -55,21 +57,25 @@ def token_is_revoked(realm: Realm, claims: dict[str, Any]) -> bool:
 def revoke_user_tokens(realm: Realm, key: str, actor: str) -> User:
     """Every token of the user issued until now stops working; its device sessions end."""
     user = get_user(realm, key)
-    now = int(services().clock())
+    now = int(app_state().clock())
     user.tokens_not_before = now
-    db.session.execute(update(DeviceSession).where(DeviceSession.user_pk == user.id,
-                                                   DeviceSession.ended_at.is_(None))
-                       .values(ended_at=now))
+    ended = list(db.session.scalars(select(DeviceSession).where(DeviceSession.user_pk == user.id,
+                                                               DeviceSession.ended_at.is_(None))))
+    for session in ended:
+        session.ended_at = now
+        publish(realm, "session.ended", payloads.session(session, user, "tokens_revoked"), actor)
     audit.record(realm, actor, "user.revoke_tokens", "user", user.uid, after={"tokens_not_before": now})
+    publish(realm, "user.tokens_revoked", payloads.tokens_revoked(user, now, ended), actor)
     db.session.commit()
     return user
 
 
 def revoke_client_tokens(realm: Realm, client_id: str, actor: str) -> Client:
     client = get_client(realm, client_id)
-    now = int(services().clock())
+    now = int(app_state().clock())
     client.tokens_not_before = now
     audit.record(realm, actor, "client.revoke_tokens", "client", client_id,
                  after={"tokens_not_before": now})
+    publish(realm, "client.tokens_revoked", {"client_id": client_id, "not_before": now}, actor)
     commit_admin_change()
     return client

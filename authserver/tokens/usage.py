@@ -1,9 +1,10 @@
 """Monthly active users per realm, by client and IdP: how chat vendors bill.
 
-Each app remembers (in ``app.extensions``, so apps on other databases never share it) which
-(realm, month, user, client, idp) it has already recorded, so a user's hundredth token of
-the month costs no database write; the first one inserts a row, and the unique constraint
-absorbs the same insert from other processes.
+Each app remembers (in its :class:`~authserver.state.AppState`, so apps on other databases
+never share it) which (realm, month, user, client, idp) it has already recorded, so a user's
+hundredth token of the month costs no database write; the first one adds an
+``INSERT … ON CONFLICT DO NOTHING`` to the request's transaction (the unique constraint
+absorbs the same insert from other processes), committed with the rest of the issuance.
 """
 
 from __future__ import annotations
@@ -12,19 +13,16 @@ import re
 import threading
 from datetime import UTC, datetime
 
-from flask import current_app
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from authserver.errors import InvalidInput
 from authserver.extensions import db
 from authserver.models import MonthlyUsage, Realm, User
-from authserver.state import services
 
-EXTENSION = "authserver.tokens.usage"
 MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _MAX_REMEMBERED = 500_000
-_create_lock = threading.Lock()
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class Recorded:
@@ -44,35 +42,27 @@ class Recorded:
             self._keys.add(key)
 
 
-def _recorded() -> Recorded:
-    extensions = current_app.extensions
-    if EXTENSION not in extensions:
-        with _create_lock:
-            extensions.setdefault(EXTENSION, Recorded())
-    return extensions[EXTENSION]
-
-
 def month_of(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m")
 
 
-def record(realm: Realm, user: User, client_id: str, idp: str, anonymous: bool) -> None:
-    key = (realm.id, month_of(services().clock()), user.id, client_id, idp)
-    recorded = _recorded()
+def record(recorded: Recorded, realm: Realm, month: str, user: User, client_id: str, idp: str,
+           anonymous: bool) -> tuple | None:
+    """Count ``user`` for ``month`` in the current transaction; returns the key to remember
+    once the transaction commits (:meth:`Recorded.add`), or None when already counted."""
+    key = (realm.id, month, user.id, client_id, idp)
     if key in recorded:
-        return
-    try:
-        with db.engine.begin() as connection:
-            connection.execute(insert(MonthlyUsage).values(
-                realm_id=realm.id, month=key[1], user_pk=user.id, client_id=client_id, idp=idp,
-                anonymous=anonymous))
-    except IntegrityError:
-        pass  # already counted by another process
-    recorded.add(key)
+        return None
+    insert = _INSERTS[db.session.get_bind().dialect.name](MonthlyUsage).values(
+        realm_id=realm.id, month=month, user_pk=user.id, client_id=client_id, idp=idp, anonymous=anonymous)
+    db.session.execute(insert.on_conflict_do_nothing())
+    return key
 
 
 def report(realm: Realm, month: str | None = None) -> dict:
-    month = month or month_of(services().clock())
+    from authserver.state import app_state  # the state builds on this module
+
+    month = month or month_of(app_state().clock())
     if not isinstance(month, str) or not MONTH.fullmatch(month):
         raise InvalidInput(f"month: expected YYYY-MM, got {month!r}")
     base = select(MonthlyUsage).where(MonthlyUsage.realm_id == realm.id, MonthlyUsage.month == month)

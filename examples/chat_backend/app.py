@@ -43,7 +43,7 @@ def create_app(verifier: Verifier | None = None) -> Flask:
 
 
 def bearer(*scopes: str) -> Callable[[View], View]:
-    """Require a valid chat JWT holding ``scopes``, and obey its ``acl`` claim when present."""
+    """Require a valid chat JWT holding ``scopes`` whose ``acl`` claim, if any, allows the call."""
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -66,11 +66,11 @@ def _authorize(scopes: tuple[str, ...]) -> Any:
         claims.require_scope(*scopes)
     except UpstreamError:  # the issuer is unreachable: our problem, not the client's
         return _error(503, "temporarily_unavailable")
-    except TokenError:
-        return _error(401, "invalid_token", 'Bearer error="invalid_token"')
-    except InsufficientScope as error:
-        return _error(403, "insufficient_scope", f'Bearer error="insufficient_scope", scope="{error.scope}"')
-    if "acl" in claims and not claims.acl_allows(request.method, request.path):
+    except InsufficientScope as error:  # a TokenError too: catch it first
+        return _error(403, error.error, f'Bearer error="{error.error}", scope="{error.scope}"')
+    except TokenError as error:
+        return _error(401, error.error, f'Bearer error="{error.error}"')
+    if not claims.acl_allows(request.method, request.path):  # no acl claim: no path restrictions
         return _error(403, "access_denied")
     return None
 

@@ -65,6 +65,21 @@ def test_admin_bootstrap_prints_a_working_curl_command(runner, client):
     assert shown["scopes"] == ["admin"] and shown["grant_types"] == ["client_credentials"]
 
 
+def test_admin_bootstrap_curl_targets_the_development_server_without_issuer_base_url(make_app):
+    from authserver.registry.realms import create_realm
+
+    app = make_app(ISSUER_BASE_URL=None)
+    with app.app_context():
+        create_realm("default")
+    runner = app.test_cli_runner()
+    boot = cli(runner, "admin", "bootstrap")
+    assert boot["token_endpoint"] == "http://127.0.0.1:5000/realms/default/token"  # `authserver run`
+    assert boot["curl"].endswith(" -d scope=admin http://127.0.0.1:5000/realms/default/token")
+    result = runner.invoke(main, ["admin", "bootstrap", "--url", "https://auth.example.com/"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].endswith(" https://auth.example.com/realms/default/token")
+
+
 def test_audit_lists_changes_newest_first(runner, backend):
     events = cli(runner, "audit", "--realm", "default", "--limit", "5")
     assert [(e["actor"], e["action"], e["target_id"]) for e in events] == [

@@ -60,7 +60,7 @@ def test_idps_create_backend_assertion_with_shared_secret(app, runner):
                   "backend_assertion", "--client", "app-backend", "--shared-secret")
     assert idp["client_id"] == "app-backend" and idp["user_id_claim"] == "{sub}"
     assert len(idp["shared_secret"]) >= 32 and idp["shared_secret_set"] is True
-    shown = ok_json(runner, "idps", "show", "--realm", "default", "--name", "app")
+    shown = ok_json(runner, "idps", "show", "--realm", "default", "app")
     assert "shared_secret" not in shown and shown["shared_secret_set"] is True
 
 
@@ -75,13 +75,13 @@ def test_idps_list_table_and_json(runner):
 
 def test_idps_show_text(runner):
     create_oidc(runner)
-    output = invoke(runner, "idps", "show", "--realm", "default", "--name", "corp").output
+    output = invoke(runner, "idps", "show", "--realm", "default", "corp").output
     assert "name: corp" in output and "type: oidc" in output
 
 
 def test_idps_update_merges_config(runner):
     create_oidc(runner)
-    idp = ok_json(runner, "idps", "update", "--realm", "default", "--name", "corp", "--userinfo",
+    idp = ok_json(runner, "idps", "update", "--realm", "default", "corp", "--userinfo",
                   "--provisioning", "existing_only")
     assert idp["config"]["userinfo"] is True and idp["config"]["issuer"] == ISSUER
     assert idp["provisioning"] == "existing_only"
@@ -89,15 +89,15 @@ def test_idps_update_merges_config(runner):
 
 def test_idps_update_without_changes_keeps_config(runner):
     create_oidc(runner)
-    idp = ok_json(runner, "idps", "update", "--realm", "default", "--name", "corp", "--trust", "unverified")
+    idp = ok_json(runner, "idps", "update", "--realm", "default", "corp", "--trust", "unverified")
     assert idp["trust"] == "unverified" and idp["config"]["issuer"] == ISSUER
 
 
 def test_idps_disable_enable_delete(runner):
     create_oidc(runner)
-    assert ok_json(runner, "idps", "disable", "--realm", "default", "--name", "corp")["disabled"] is True
-    assert ok_json(runner, "idps", "enable", "--realm", "default", "--name", "corp")["disabled"] is False
-    result = invoke(runner, "idps", "delete", "--realm", "default", "--name", "corp")
+    assert ok_json(runner, "idps", "disable", "--realm", "default", "corp")["disabled"] is True
+    assert ok_json(runner, "idps", "enable", "--realm", "default", "corp")["disabled"] is False
+    result = invoke(runner, "idps", "delete", "--realm", "default", "corp")
     assert result.exit_code == 0 and "deleted" in result.output
     assert ok_json(runner, "idps", "list", "--realm", "default") == []
 
@@ -128,8 +128,8 @@ def test_idps_bad_name_duplicate_unknown(runner):
     assert "already exists" in one_line_error(runner, "idps", "create", "--realm", "default", "--name",
                                               "corp", "--type", "oidc", "--issuer", ISSUER,
                                               "--client-id", "x")
-    assert "nope" in one_line_error(runner, "idps", "show", "--realm", "default", "--name", "nope")
-    assert "nope" in one_line_error(runner, "idps", "delete", "--realm", "default", "--name", "nope")
+    assert "nope" in one_line_error(runner, "idps", "show", "--realm", "default", "nope")
+    assert "nope" in one_line_error(runner, "idps", "delete", "--realm", "default", "nope")
     assert "nowhere" in one_line_error(runner, "idps", "list", "--realm", "nowhere")
 
 
@@ -180,9 +180,17 @@ def test_usage_formats(runner, alice):
     table = invoke(runner, "usage", "--realm", "default").output.splitlines()
     assert table[0] == "default 2027-01: 1 active users (1 identified, 0 anonymous)"
     assert table[1].split() == ["CLIENT_ID", "IDP", "ANONYMOUS", "USERS"]
-    assert table[2].split() == ["app-backend", "app", "False", "1"]
+    assert table[2].split() == ["app-backend", "app", "false", "1"]
     rows = list(csv.reader(io.StringIO(invoke(runner, "usage", "--realm", "default", "--format", "csv").stdout)))
-    assert rows == [["month", "client_id", "idp", "anonymous", "users"], ["2027-01", "app-backend", "app", "False", "1"]]
+    assert rows == [["month", "client_id", "idp", "anonymous", "users"],
+                    ["2027-01", "app-backend", "app", "false", "1"]]
+
+
+def test_usage_json_is_format_json(runner, alice):
+    report = ok_json(runner, "usage", "--realm", "default")
+    assert report == json.loads(invoke(runner, "usage", "--realm", "default", "--format", "json").stdout)
+    assert report == ok_json(runner, "usage", "--realm", "default", "--format", "json")
+    assert "choose one" in one_line_error(runner, "usage", "--realm", "default", "--format", "csv", "--json")
 
 
 def test_usage_of_another_month_is_empty(runner, alice):

@@ -31,11 +31,19 @@ def test_init_is_idempotent_and_writes_a_private_config(tmp_path):
     assert [(k["state"], k["alg"]) for k in keys] == [("active", "ES256")]
 
 
+def test_init_json(tmp_path):
+    first = run(tmp_path, "init", "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == {"instance_config": str(tmp_path / "config.py"), "realm": "default",
+                                        "realm_created": True}
+    assert json.loads(run(tmp_path, "init", "--json").stdout)["realm_created"] is False
+
+
 def test_commands_before_init_fail_with_one_line(tmp_path):
     result = run(tmp_path, "realms", "list")
     assert result.returncode == 2
     assert "SECRET_KEY" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_version(tmp_path):

@@ -18,7 +18,7 @@ def env(app, client, clock):
     make_backend(app)
     backend = AppBackend(app)
     checker = make_client(app, client_id="chat-backend", name="chat backend", auth_method="client_secret_basic",
-                          grant_types=["client_credentials"])
+                          grant_types=["client_credentials"], serves=[AUDIENCE])
 
     def issue(sub="erin"):
         response = client.post("/realms/default/token", data=backend.exchange_form(

@@ -10,7 +10,7 @@ import pytest
 
 from authserver.keys.jose import sign_jwt
 from authserver.registry.realms import get_realm
-from authserver.state import services
+from authserver.state import app_state
 from tests.live_server import LiveServer
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
@@ -18,13 +18,13 @@ PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 def sign_with_active_key(app, claims: dict) -> str:
     with app.app_context():
-        active = services().keys.signing_key("default")
+        active = app_state().keys.signing_key("default")
         return sign_jwt({"kid": active.kid, "typ": "JWT"}, claims, active.key, active.alg)
 
 
 def rotate(app, alg="ES256") -> str:
     with app.app_context():
-        return services().keys.rotate(get_realm("default"), alg).kid
+        return app_state().keys.rotate(get_realm("default"), alg).kid
 
 
 def test_jwks_has_public_members_only_and_cache_control(app, client):

@@ -157,6 +157,10 @@ def test_rescoping_narrows_but_never_widens(client, setup, clock):
 
 def test_rescoping_to_an_audience_the_original_client_lacked_is_invalid_target(app, client, setup, clock):
     backend, _ = setup
+    from authserver.registry import clients
+    from authserver.registry.realms import get_realm
+    with app.app_context():  # app-backend serves chat-api: it may re-exchange what chat-api received
+        clients.update_client(get_realm("default"), backend.client_id, {"serves": [AUDIENCE]}, "test")
     token = new_session(client)["access_token"]  # issued to "web", whose only audience is chat-api
     response = rescope(client, backend, token, audience="support-api")
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_target"

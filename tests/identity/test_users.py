@@ -1,4 +1,4 @@
-"""Subject mapping: ``(realm, idp, subject)`` → one stable chat user (authserver.identity.users)."""
+"""Subject mapping: ``(realm, idp, subject)`` → one stable chat user (authserver.identity.decision)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,24 @@ from sqlalchemy import func, select
 
 from authserver.extensions import db
 from authserver.identity import users
-from authserver.identity.users import ProvisioningRefused
+from authserver.identity.decision import Login, ProvisioningRefused, decide_login
 from authserver.models import IdentityLink, User
 from authserver.plugin_api import Identity
 from authserver.registry import idps
 from authserver.registry.realms import create_realm, get_realm
+from authserver.state import RealmContext, app_state
+
+
+def decide(realm, idp, identity) -> User:
+    ctx = RealmContext(realm=realm, issuer=f"http://auth.test/realms/{realm.name}", state=app_state())
+    decision = decide_login(ctx, Login(idp=idp, identity=identity))
+    db.session.commit()
+    return decision.user
 
 
 def resolve(idp_name: str, subject: str, custom=None, **claims) -> User:
     realm = get_realm("default")
-    result = users.resolve_user(realm, idps.get_idp(realm, idp_name), Identity(subject=subject, claims=claims,
-                                                                          custom=custom))
-    return result[0] if isinstance(result, tuple) else result
+    return decide(realm, idps.get_idp(realm, idp_name), Identity(subject=subject, claims=claims, custom=custom))
 
 
 def connect(app, name: str, **data) -> None:
@@ -50,7 +56,7 @@ def test_default_rule_namespaces_the_subject_by_connection(ctx):
 def test_user_id_from_a_claim(app):
     connect(app, "mail", user_id_claim="email")
     with app.app_context():
-        assert resolve("mail", "s-1", email="alice@example.test").user_id == "alice@example.test"
+        assert resolve("mail", "s-1", email="alice@example.test", email_verified=True).user_id == "alice@example.test"
 
 
 def test_user_id_from_a_template(app):
@@ -97,8 +103,8 @@ def test_existing_only_refuses_unknown_users(app, ctx):
 def test_existing_only_links_the_user_holding_the_user_id(app, ctx):
     connect(app, "mail", user_id_claim="email")
     connect(app, "legacy", provisioning="existing_only", user_id_claim="email")
-    owner = resolve("mail", "m-1", email="alice@example.test")
-    assert resolve("legacy", "l-1", email="alice@example.test").uid == owner.uid
+    owner = resolve("mail", "m-1", email="alice@example.test", email_verified=True)
+    assert resolve("legacy", "l-1", email="alice@example.test", email_verified=True).uid == owner.uid
 
 
 def test_link_verified_email_links_only_a_verified_email(app, ctx):
@@ -128,12 +134,12 @@ def test_unverified_email_never_becomes_a_linkable_email(app, ctx):
 
 def test_user_id_is_never_reassigned(app, ctx):
     connect(app, "mail", user_id_claim="email")
-    owner = resolve("mail", "m-1", email="alice@example.test")
+    owner = resolve("mail", "m-1", email="alice@example.test", email_verified=True)
     with pytest.raises(ProvisioningRefused):
-        resolve("mail", "m-2", email="alice@example.test")
+        resolve("mail", "m-2", email="alice@example.test", email_verified=True)
     users.set_user_disabled(get_realm("default"), owner.uid, True, "test")
     with pytest.raises(ProvisioningRefused):
-        resolve("mail", "m-3", email="alice@example.test")
+        resolve("mail", "m-3", email="alice@example.test", email_verified=True)
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
 
@@ -143,8 +149,7 @@ def test_user_ids_are_unique_per_realm_not_globally(app, ctx):
     idp, _ = idps.create_idp(realm, {"name": "corp", "type": "oidc", "config": {
         "issuer": "https://corp.example", "client_ids": ["chat-web"]}}, "test")
     here = resolve("corp", "alice")
-    result = users.resolve_user(realm, idp, Identity(subject="alice"))
-    there = result[0] if isinstance(result, tuple) else result
+    there = decide(realm, idp, Identity(subject="alice"))
     assert here.user_id == there.user_id == "corp:alice" and here.uid != there.uid
 
 
@@ -200,11 +205,12 @@ def test_concurrent_first_logins_create_one_user(make_app, rule):
         barrier, results, errors = threading.Barrier(2), [], []
         subject = f"new-{attempt}"
 
-        def login(app):
+        def login(app, barrier=barrier, results=results, errors=errors, subject=subject):
             with app.app_context():
                 barrier.wait()
                 try:
-                    results.append(resolve("corp", subject, email=f"{subject}@example.test").uid)
+                    results.append(resolve("corp", subject, email=f"{subject}@example.test",
+                                           email_verified=True).uid)
                 except Exception as exc:  # noqa: BLE001 - reported below
                     errors.append(repr(exc))
 

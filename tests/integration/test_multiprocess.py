@@ -64,7 +64,8 @@ def test_token_issued_by_one_host_is_introspected_and_revoked_by_the_other(setup
     a, b = hosts
     backend = AppBackend(setup_app)
     checker = make_client(setup_app, client_id="chat-backend", name="chat backend",
-                          auth_method="client_secret_basic", grant_types=["client_credentials"])
+                          auth_method="client_secret_basic", grant_types=["client_credentials"],
+                          serves=["chat-api"])
     auth = basic_auth("chat-backend", checker["client_secret"])
     issued = _exchange(a.url, backend, "erin")
     assert issued.status_code == 200, issued.text

@@ -42,7 +42,7 @@ def live(make_app, clock, upstream_idp):
     make_client(app, client_id="chat-web", auth_method="none", grant_types=[TOKEN_EXCHANGE],
                 audiences=["chat-api"], scopes="chat:read chat:write", allow_anonymous=True)
     checker = make_client(app, client_id="chat-api-server", name="chat API", auth_method="client_secret_basic",
-                          grant_types=["client_credentials"])
+                          grant_types=["client_credentials"], serves=["chat-api"])
     with app.app_context():
         idps.create_idp(get_realm("default"), {"name": "corp", "type": "oidc", "config": {
             "issuer": upstream_idp.issuer, "client_ids": ["chat-web"]}}, "test")

@@ -12,29 +12,29 @@ from authserver.errors import Conflict, InvalidInput
 from authserver.extensions import db
 from authserver.models import SigningKey
 from authserver.registry.realms import get_realm
-from authserver.state import services
+from authserver.state import app_state
 
 
 def states(app) -> dict[str, str]:
     with app.app_context():
         realm = get_realm("default")
-        services().keys.maintain(realm)
-        return {k.kid: k.state for k in services().keys.list_keys(realm)}
+        app_state().keys.maintain(realm)
+        return {k.kid: k.state for k in app_state().keys.list_keys(realm)}
 
 
 def rotate(app, alg=None):
     with app.app_context():
-        return services().keys.rotate(get_realm("default"), alg).kid
+        return app_state().keys.rotate(get_realm("default"), alg).kid
 
 
 def signing_kid(app) -> str:
     with app.app_context():
-        return services().keys.signing_key("default").kid
+        return app_state().keys.signing_key("default").kid
 
 
 def test_new_realm_has_one_active_es256_key(app):
     with app.app_context():
-        (key,) = services().keys.list_keys(get_realm("default"))
+        (key,) = app_state().keys.list_keys(get_realm("default"))
         assert (key.state, key.alg) == ("active", "ES256")
         assert len(key.kid) == 43  # base64url SHA-256 thumbprint (RFC 7638)
 
@@ -59,7 +59,7 @@ def test_rotate_to_other_algorithms(app, clock, alg):
     new = rotate(app, alg)
     clock.advance(app.config["KEY_PREPUBLICATION_SECONDS"])
     with app.app_context():
-        active = services().keys.signing_key("default")
+        active = app_state().keys.signing_key("default")
     assert (active.kid, active.alg) == (new, alg)
 
 
@@ -83,8 +83,8 @@ def test_automatic_rotation_by_age(make_app, clock):
     first = signing_kid(app)
     clock.advance(86400)
     with app.app_context():
-        services().keys.invalidate()
-        services().keys.maintain(get_realm("default"))
+        app_state().keys.invalidate()
+        app_state().keys.maintain(get_realm("default"))
     assert sorted(states(app).values()) == ["active", "next"]
     clock.advance(app.config["KEY_PREPUBLICATION_SECONDS"])
     assert signing_kid(app) != first
@@ -121,7 +121,7 @@ def test_concurrent_rotations_in_two_processes_leave_one_next_and_one_active(mak
 def test_database_constraint_forbids_two_active_keys(app):
     with app.app_context():
         realm = get_realm("default")
-        services().keys.create_active_key(realm)
+        app_state().keys.create_active_key(realm)
         with pytest.raises(Exception, match="(?i)unique|duplicate"):
             db.session.commit()
         db.session.rollback()
@@ -144,7 +144,7 @@ def test_sealed_key_is_bound_to_its_kid(app):
 
     with app.app_context():
         key = db.session.scalar(select(SigningKey))
-        box = services().box
+        box = app_state().box
         with pytest.raises(DecryptionError):
             box.open(key.private_key_sealed, context="signing-key:another-kid")
 

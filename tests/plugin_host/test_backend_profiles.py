@@ -154,12 +154,13 @@ def test_twilio_lifetime_is_capped_at_24_hours(make_app, clock):
     assert body["expires_in"] == claims["exp"] - claims["iat"] == 24 * 3600
 
 
-def test_the_server_maximum_caps_vendor_tokens_too(app, client):
+def test_the_server_maximum_caps_vendor_tokens_too(app, make_app):
     make_backend(app, audience=audience("stream"), profile="stream",
                  credential=CASES["stream"].credential, token_ttl=app.config["MAX_TOKEN_LIFETIME"])
     app_backend = AppBackend(app, audiences=(audience("stream"),))
-    app.config["MAX_TOKEN_LIFETIME"] = 120  # lowered after the backend was configured
-    body = issued(client, app_backend, "stream")
+    # the server restarts with a lower maximum after the backend was configured
+    lowered = make_app(MAX_TOKEN_LIFETIME=120, DEFAULT_TOKEN_LIFETIME=120)
+    body = issued(lowered.test_client(), app_backend, "stream")
     claims = pyjwt.decode(body["access_token"], STREAM_SECRET, algorithms=["HS256"])
     assert body["expires_in"] == claims["exp"] - claims["iat"] == 120
 

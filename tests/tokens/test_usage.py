@@ -54,7 +54,8 @@ def test_five_exchanges_in_a_month_count_once_with_one_row(app, client, backend,
 def test_repeat_exchanges_do_not_write(app, client, backend, clock, monkeypatch):
     exchange(client, backend, clock)
     writes = []
-    monkeypatch.setattr(usage, "insert", lambda *a, **k: writes.append(a) or pytest.fail("wrote"))
+    monkeypatch.setattr(usage, "_INSERTS", {name: lambda *a, **k: writes.append(a) or pytest.fail("wrote")
+                                            for name in ("sqlite", "postgresql")})
     exchange(client, backend, clock)
     assert writes == []
 
@@ -93,7 +94,9 @@ def test_anonymous_and_identified_are_apart(app, client, backend, clock):
                          workspaces=[], state="active", created_at=int(clock()))
         db.session.add(anonymous)
         db.session.commit()
-        usage.record(realm, anonymous, "chat-web", "-", anonymous=True)
+        state = app.extensions["authserver"]
+        usage.record(state.usage, realm, usage.month_of(clock()), anonymous, "chat-web", "-", anonymous=True)
+        db.session.commit()
         result = usage.report(realm)
     assert (result["active_users"], result["identified_users"], result["anonymous_users"]) == (2, 1, 1)
 

@@ -20,7 +20,7 @@ import requests
 from joserfc.jwk import ECKey, Key
 from joserfc.jws import JWSRegistry
 
-from authserver_verifier import Verifier
+from authserver_verifier import TokenError, Verifier
 
 AUDIENCE = "chat-api"
 INTROSPECTION_CLIENT = ("chat-api", "s3cret:with/odd chars")
@@ -155,6 +155,14 @@ class RecordingSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
+def refused(verifier: Verifier, token: str) -> str:
+    """The reason ``verifier`` refuses ``token``; the error must not echo the token."""
+    with pytest.raises(TokenError) as caught:
+        verifier.verify(token)
+    assert token not in str(caught.value)
+    return caught.value.reason
+
+
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -165,7 +173,12 @@ def segment(value: Any) -> str:
 
 def sign_raw(header: dict[str, Any], claims: dict[str, Any], key: Key) -> str:
     """Sign whatever header we like (joserfc's own encoder refuses odd ones on purpose)."""
-    signing_input = f"{segment(header)}.{segment(claims)}"
+    return sign_bytes(json.dumps(header).encode(), json.dumps(claims).encode(), key)
+
+
+def sign_bytes(header: bytes, payload: bytes, key: Key) -> str:
+    """Sign exactly these header and payload bytes, however odd their JSON or encoding."""
+    signing_input = f"{b64(header)}.{b64(payload)}"
     alg = JWSRegistry.algorithms[{"EC": "ES256", "RSA": "RS256", "OKP": "EdDSA"}[key.key_type]]
     return f"{signing_input}.{b64(alg.sign(signing_input.encode(), key))}"
 

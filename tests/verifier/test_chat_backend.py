@@ -9,6 +9,8 @@ import pytest
 
 from authserver_verifier import Verifier
 
+from .conftest import sign_raw
+
 APP_PATH = Path(__file__).resolve().parents[2] / "examples" / "chat_backend" / "app.py"
 
 
@@ -86,3 +88,23 @@ def test_configured_from_environment(issuer, monkeypatch):
     assert isinstance(verifier, Verifier)
     assert (verifier.issuer, verifier.audience) == (issuer.issuer, "chat-api")
     assert app.test_client().get("/v1/me", headers=bearer(issuer.sign())).status_code == 200
+
+
+def test_token_without_acl_is_not_path_restricted(issuer, client):
+    response = client.post("/v1/rooms/42/messages", json={"text": "hi"}, headers=bearer(issuer.sign()))
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("acl", [[], None, {"path": "/v1/**"}, [{"path": "/v1/rooms/%2A/messages"}]])
+def test_empty_malformed_or_literal_acl_denies(issuer, client, acl):
+    token = sign_raw(
+        {"typ": "at+jwt", "alg": "ES256", "kid": issuer.key.kid}, {**issuer.claims(), "acl": acl}, issuer.key
+    )
+    response = client.post("/v1/rooms/42/messages", json={"text": "hi"}, headers=bearer(token))
+    assert response.status_code == 403 and response.json == {"error": "access_denied"}
+
+
+def test_acl_with_a_filled_star_allows_that_literal_room(issuer, client):
+    token = issuer.sign(acl=[{"path": "/v1/rooms/%2A/messages", "methods": ["POST"]}])
+    response = client.post("/v1/rooms/*/messages", json={"text": "hi"}, headers=bearer(token))
+    assert response.status_code == 201 and response.json["room"] == "*"

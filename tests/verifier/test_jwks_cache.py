@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 
 import pytest
+from joserfc.jwk import OctKey
+from joserfc.jws import JWSRegistry
 
 from authserver_verifier import TokenError, UpstreamError, Verifier
-from authserver_verifier.jwks import KeyCache, freshness
+from authserver_verifier.jwks import KeyCache, freshness, parse_key_set
 
-from .conftest import AUDIENCE, new_key
+from .conftest import AUDIENCE, b64, new_key, refused, segment
 
 JWKS = "/realms/default/jwks"
 DISCOVERY = "/realms/default/.well-known/openid-configuration"
@@ -194,3 +196,41 @@ def test_stale_key_served_while_another_thread_refreshes(clock):
     release.set()
     refresher.join()
     assert len(calls) == 2
+
+
+def serve_jwks(issuer, monkeypatch, *entries: dict) -> None:
+    """Make the fake issuer publish exactly ``entries`` as its JWKS."""
+    original = issuer.document
+
+    def document(path):
+        found = original(path)
+        return ({"keys": list(entries)}, found[1]) if path == JWKS else found
+
+    monkeypatch.setattr(issuer, "document", document)
+
+
+def test_symmetric_key_in_jwks_is_never_used(issuer, verifier, monkeypatch):
+    secret = OctKey.generate_key(256, parameters={"kid": "shared"})
+    serve_jwks(issuer, monkeypatch, secret.as_dict(private=True), issuer.key.as_dict(private=False))
+    header = {"typ": "at+jwt", "alg": "HS256", "kid": "shared"}
+    signing_input = f"{segment(header)}.{segment(issuer.claims())}"
+    mac = JWSRegistry.algorithms["HS256"].sign(signing_input.encode(), secret)
+    assert refused(verifier, f"{signing_input}.{b64(mac)}") == "bad_alg"
+    assert refused(verifier, issuer.sign(header={"kid": "shared"})) == "unknown_kid"
+    assert verifier.verify(issuer.sign())
+
+
+def test_encryption_keys_in_jwks_are_ignored(issuer, verifier, monkeypatch):
+    serve_jwks(issuer, monkeypatch, {**issuer.key.as_dict(private=False), "use": "enc"}, new_key().as_dict())
+    assert refused(verifier, issuer.sign()) == "unknown_kid"
+
+
+def test_private_members_of_a_published_key_are_dropped():
+    key = new_key()
+    parsed = parse_key_set({"keys": [key.as_dict(private=True)]})
+    assert not parsed[key.kid].is_private
+
+
+def test_key_bound_to_another_alg_does_not_fit(issuer, verifier, monkeypatch):
+    serve_jwks(issuer, monkeypatch, {**issuer.key.as_dict(private=False), "alg": "ES384"})
+    assert refused(verifier, issuer.sign()) == "bad_alg"

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .acl import acl_allows
+from .acl import NO_ACL, acl_allows
 from .errors import InsufficientScope, TokenError
 
 __all__ = ["AccessTokenClaims", "ClaimsPolicy", "check_claims"]
@@ -39,14 +39,19 @@ class AccessTokenClaims(dict[str, Any]):
         return set(scopes) <= self.scopes
 
     def require_scope(self, *scopes: str) -> None:
-        """Raise :class:`InsufficientScope` unless every one of ``scopes`` was granted."""
+        """Raise :class:`InsufficientScope` (a ``TokenError``) unless every one of ``scopes`` was granted."""
         missing = frozenset(scopes) - self.scopes
         if missing:
             raise InsufficientScope(missing)
 
     def acl_allows(self, method: str, path: str) -> bool:
-        """True when the ``acl`` claim grants ``method`` on ``path``; no ``acl`` allows nothing."""
-        return acl_allows(self.get("acl"), method, path)
+        """True when the ``acl`` claim grants ``method`` on the decoded ``path``.
+
+        No ``acl`` claim: no path restrictions (authserver omits it only for chat backends
+        without an ACL template), so True. An ``acl`` list allows only what its entries
+        grant, an empty list nothing; an ``acl`` that is not a list allows nothing.
+        """
+        return acl_allows(self.get("acl", NO_ACL), method, path)
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ def _check_times(payload: dict[str, Any], policy: ClaimsPolicy, now: float) -> N
     _check_age(iat, policy, now)
 
 
-def _check_age(iat: float | None, policy: ClaimsPolicy, now: float) -> None:
+def _check_age(iat: int | float | None, policy: ClaimsPolicy, now: float) -> None:
     if policy.max_token_age is None:
         return
     if iat is None:
@@ -107,10 +112,11 @@ def _check_age(iat: float | None, policy: ClaimsPolicy, now: float) -> None:
         raise TokenError("too_old")
 
 
-def _number(payload: dict[str, Any], name: str) -> float | None:
+def _number(payload: dict[str, Any], name: str) -> int | float | None:
+    """The NumericDate ``name``, as parsed (ints are compared exactly, never overflow a float)."""
     if name not in payload:
         return None
     value = payload[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TokenError("invalid_claim", name)
-    return float(value)
+    return value

@@ -1,17 +1,19 @@
 """RFC 7515 compact JWS parsing and signature check for RFC 9068 access tokens.
 
-The token is split and decoded here, before any key is looked up, so the header can be
-judged first: ``typ`` must be ``at+jwt`` (RFC 9068 section 2.1; ``application/at+jwt`` and
-any letter case accepted, RFC 7515 section 4.1.9), ``alg`` must be in the allow-list (never
-``none`` nor an HMAC), ``kid`` must be present and ``crit`` absent. The signature is then
-checked with joserfc's algorithm implementations against the one key named by ``kid``.
+The token is split and its header decoded here, before any key is looked up, so the header
+can be judged first: ``typ`` must be ``at+jwt`` (RFC 9068 section 2.1; ``application/at+jwt``
+and any letter case accepted, RFC 7515 section 4.1.9), ``alg`` must be in the allow-list
+(never ``none`` nor an HMAC), ``kid`` must be present and ``crit`` absent. The signature is
+then checked with joserfc's algorithm implementations against the one key named by ``kid``,
+and only a payload whose signature verified is decoded (:func:`decode_payload`).
+
+Header and payload are I-JSON objects (UTF-8, no duplicate names, bounded depth; see
+:mod:`authserver_verifier.strict_json`); any defect is ``TokenError("malformed")``.
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,22 +23,24 @@ from joserfc.jwk import Key
 from joserfc.jws import JWSRegistry
 
 from .errors import TokenError
+from .strict_json import loads_object
 
-__all__ = ["ASYMMETRIC_ALGORITHMS", "CompactToken", "parse", "verify_signature"]
+__all__ = ["ASYMMETRIC_ALGORITHMS", "CompactToken", "decode_payload", "parse", "verify_signature"]
 
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA", "Ed25519", "Ed448"}
 )
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_COMPACT = re.compile(r"([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompactToken:
-    """A decoded, not yet verified, compact JWS."""
+    """A compact JWS whose header passed :func:`check_header`; signature not yet verified."""
 
     header: dict[str, Any]
-    payload: dict[str, Any]
+    payload_segment: bytes
     signing_input: bytes
     signature: bytes
 
@@ -50,20 +54,20 @@ class CompactToken:
 
 
 def parse(token: str | bytes, max_size: int, algorithms: frozenset[str]) -> CompactToken:
-    """Decode ``token`` and check its header; raise TokenError on any defect."""
-    if isinstance(token, bytes):
-        token = token.decode("ascii", errors="replace")
-    if not isinstance(token, str):
+    """Split ``token``, decode and check its header; raise TokenError on any defect."""
+    text = token.decode("latin-1") if isinstance(token, bytes) else token
+    if not isinstance(text, str):
         raise TokenError("malformed")
-    if len(token) > max_size:
+    if len(text) > max_size:
         raise TokenError("too_large")
-    parts = token.split(".")
-    if len(parts) != 3:
+    match = _COMPACT.fullmatch(text)  # also refuses every non-ASCII character
+    if match is None:
         raise TokenError("malformed")
-    header = _json_segment(parts[0])
+    raw = text.encode("ascii")
+    header = _json_segment(raw[: match.end(1)])
     check_header(header, algorithms)
-    signing_input = f"{parts[0]}.{parts[1]}".encode("ascii", errors="replace")
-    return CompactToken(header, _json_segment(parts[1]), signing_input, _b64decode(parts[2]))
+    signing_input = raw[: match.end(2)]
+    return CompactToken(header, signing_input[match.start(2) :], signing_input, _b64decode(raw[match.start(3) :]))
 
 
 def check_header(header: dict[str, Any], algorithms: frozenset[str]) -> None:
@@ -96,20 +100,23 @@ def verify_signature(token: CompactToken, key: Key) -> None:
         raise TokenError("bad_signature")
 
 
-def _json_segment(segment: str) -> dict[str, Any]:
+def decode_payload(token: CompactToken) -> dict[str, Any]:
+    """The decoded payload; call only once the signature verified."""
+    return _json_segment(token.payload_segment)
+
+
+def _json_segment(segment: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(_b64decode(segment))
-    except (ValueError, UnicodeDecodeError):
+        return loads_object(_b64decode(segment))
+    except ValueError:  # UnicodeDecodeError and json.JSONDecodeError included
         raise TokenError("malformed") from None
-    if not isinstance(value, dict):
-        raise TokenError("malformed")
-    return value
 
 
-def _b64decode(segment: str) -> bytes:
-    if not _B64URL.fullmatch(segment):
+def _b64decode(segment: bytes) -> bytes:
+    """base64url without padding (RFC 7515 section 2); the alphabet was checked by ``parse``."""
+    if len(segment) % 4 == 1:
         raise TokenError("malformed")
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError):
+        return binascii.a2b_base64(segment.translate(_FROM_URLSAFE) + b"==", strict_mode=False)
+    except binascii.Error:
         raise TokenError("malformed") from None

@@ -6,8 +6,13 @@
 * :class:`UpstreamError` -- a :class:`TokenError` raised because the issuer could not be
   trusted or reached (discovery, JWKS, introspection). Catching ``TokenError`` alone fails
   closed; catch ``UpstreamError`` first to answer ``503`` instead.
-* :class:`InsufficientScope` -- a valid token lacks a scope. Answer ``403`` with
-  ``error="insufficient_scope"``. Deliberately *not* a ``TokenError``.
+* :class:`InsufficientScope` -- a :class:`TokenError` raised by ``require_scope`` when a
+  valid token lacks a scope. Answer ``403`` with ``error="insufficient_scope"`` and
+  ``scope="..."`` (``.scope``); catch it before ``TokenError``.
+
+So ``except TokenError`` catches every refusal, failing closed; ``.error`` is the RFC 6750
+section 3.1 error code to put in ``WWW-Authenticate`` (``invalid_token`` or
+``insufficient_scope``).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ REASONS: dict[str, str] = {
     "jwks_unavailable": "the issuer's JWKS could not be fetched",
     "introspection_failed": "the introspection endpoint did not answer 200 with a JSON object",
     "no_introspection_endpoint": "discovery names no introspection_endpoint",
+    "insufficient_scope": "the token lacks a required scope",
 }
 
 
@@ -45,6 +51,9 @@ class VerifierError(Exception):
 
 class TokenError(VerifierError):
     """The token is refused; ``reason`` is one of :data:`REASONS`."""
+
+    #: the RFC 6750 section 3.1 error code of this refusal
+    error = "invalid_token"
 
     def __init__(self, reason: str, detail: str | None = None) -> None:
         self.reason = reason
@@ -57,10 +66,12 @@ class UpstreamError(TokenError):
     """The issuer could not be reached or trusted, so no token can be accepted right now."""
 
 
-class InsufficientScope(VerifierError):  # noqa: N818 - the RFC 6750 error name
-    """A valid token lacks ``missing`` scopes (RFC 6750 ``insufficient_scope``)."""
+class InsufficientScope(TokenError):  # noqa: N818 - the RFC 6750 error name
+    """A valid token lacks ``missing`` scopes (RFC 6750 section 3.1 ``insufficient_scope``)."""
+
+    error = "insufficient_scope"
 
     def __init__(self, missing: frozenset[str]) -> None:
-        self.missing = missing
-        self.scope = " ".join(sorted(missing))
-        super().__init__(f"insufficient_scope: missing {self.scope}")
+        self.missing = frozenset(missing)
+        self.scope = " ".join(sorted(self.missing))
+        super().__init__("insufficient_scope", f"missing {self.scope}")

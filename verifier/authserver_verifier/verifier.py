@@ -20,7 +20,7 @@ from typing import Any
 import requests
 
 from .claims import AccessTokenClaims, ClaimsPolicy, check_claims
-from .compact import ASYMMETRIC_ALGORITHMS, parse, verify_signature
+from .compact import ASYMMETRIC_ALGORITHMS, decode_payload, parse, verify_signature
 from .discovery import Discovery, Timeout, get_json
 from .errors import TokenError
 from .introspection import introspect
@@ -96,7 +96,7 @@ class Verifier:
     def _verify(self, token: str | bytes) -> AccessTokenClaims:
         compact = parse(token, self.max_token_size, self.algorithms)
         verify_signature(compact, self.keys.get(compact.kid))
-        return check_claims(compact.payload, self.policy, self._clock())
+        return check_claims(decode_payload(compact), self.policy, self._clock())
 
     def _fetch_jwks(self) -> tuple[dict[str, Any], str | None]:
         url = self.discovery.endpoint("jwks_uri", "jwks_unavailable")

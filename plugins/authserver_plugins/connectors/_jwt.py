@@ -25,11 +25,7 @@ from joserfc.errors import (
 from joserfc.jwk import Key, KeySet
 from joserfc.jws import JWSAlgModel, JWSRegistry
 
-from authserver.plugin_api import (
-    CLOCK_SKEW_SECONDS,
-    MAX_SUBJECT_TOKEN_BYTES,
-    InvalidSubjectToken,
-)
+from authserver.plugin_api import InvalidSubjectToken, read_compact_jws
 
 INVALID = "the subject token is invalid"
 EXPIRED = "the subject token has expired"
@@ -65,21 +61,27 @@ def check_token_type(token_type: str, accepted: Collection[str]) -> None:
         raise refuse(f"token type {token_type!r} not accepted", UNSUPPORTED_TYPE)
 
 
-def check_size(token: Any) -> bytes:
-    """The token as bytes, refused when it is not a string or exceeds the size limit."""
+def check_size(token: Any, max_bytes: int) -> bytes:
+    """The token as bytes, refused when it is not a string or exceeds ``max_bytes``
+    (``MAX_SUBJECT_TOKEN_BYTES`` from the core's configuration, via the context)."""
     if not isinstance(token, str) or not token:
         raise refuse("subject token is empty or not a string")
     raw = token.encode("utf-8", "replace")
-    if len(raw) > MAX_SUBJECT_TOKEN_BYTES:
-        detail = f"subject token of {len(raw)} bytes exceeds {MAX_SUBJECT_TOKEN_BYTES}"
-        raise refuse(detail, TOO_LARGE)
+    if len(raw) > max_bytes:
+        raise refuse(f"subject token of {len(raw)} bytes exceeds {max_bytes}", TOO_LARGE)
     return raw
 
 
 def read_header(raw: bytes) -> dict[str, Any]:
-    """The JOSE header of a compact JWS, not yet verified; refuses anything malformed."""
+    """The JOSE header of a compact JWS, not yet verified; refuses anything malformed
+    (header and payload must be UTF-8 JSON objects: the core's strict parser decides)."""
     try:
-        header = dict(jws.extract_compact(raw, registry=AllowListRegistry()).headers())
+        token = raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise refuse("subject token is not ASCII") from None
+    header, _ = read_compact_jws(token, len(raw))
+    try:
+        jws.extract_compact(raw, registry=AllowListRegistry())
     except (JoseError, ValueError, TypeError) as error:
         raise refuse(f"malformed JWS: {_describe(error)}") from error
     if not isinstance(header.get("alg"), str):
@@ -123,16 +125,18 @@ def check_claims(
     claims: Mapping[str, Any],
     *,
     now: float,
+    leeway: int,
     issuer: str,
     audiences: Iterable[str],
     required: Iterable[str] = ("sub", "exp", "iat"),
 ) -> None:
     """RFC 7519 §4.1: ``iss`` exact, ``aud`` contains one of ``audiences``, ``exp`` / ``nbf``
-    / ``iat`` within :data:`CLOCK_SKEW_SECONDS`, every ``required`` claim present and non-blank."""
+    / ``iat`` within ``leeway`` seconds (the configured clock skew), every ``required`` claim
+    present and non-blank."""
     options: dict[str, Any] = {name: {"essential": True} for name in required}
     options["iss"] = {"essential": True, "value": issuer}
     options["aud"] = {"essential": True, "values": list(audiences)}
-    registry = jwt.JWTClaimsRegistry(now=int(now), leeway=CLOCK_SKEW_SECONDS, **options)
+    registry = jwt.JWTClaimsRegistry(now=int(now), leeway=leeway, **options)
     try:
         registry.validate(dict(claims))
     except ExpiredTokenError as error:
@@ -140,7 +144,7 @@ def check_claims(
         raise refuse(detail, EXPIRED) from error
     except JoseError as error:
         raise refuse(f"claim check failed: {_describe(error)}") from error
-    if "sub" in options and not claims["sub"].strip():
+    if "sub" in options and (not isinstance(claims["sub"], str) or not claims["sub"].strip()):
         raise refuse("sub is blank")
 
 

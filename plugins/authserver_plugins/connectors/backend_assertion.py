@@ -7,8 +7,11 @@ connection's shared secret when the configuration allows it:
 
 * ``iss`` = the client id, ``aud`` contains our issuer, ``sub`` = the app's user id;
 * ``exp`` and ``iat`` required, lifetime at most :data:`MAX_LIFETIME` seconds, ``nbf``
-  honoured, clock skew :data:`CLOCK_SKEW_SECONDS`;
-* ``jti`` required and single use (§3 item 7), through the shared replay cache;
+  honoured, clock skew from the configuration (``ConnectorContext.clock_skew``);
+* ``jti`` required and single use (§3 item 7): returned as ``Identity.single_use_id``, which
+  the core spends in its shared replay cache;
+* the app's backend is the authority on its users' emails: an ``email`` it asserts counts
+  as verified unless the assertion says ``email_verified: false``;
 * optional ``given_name``, ``family_name``, ``name``, ``email``, ``picture``, ``custom``
   (object), ``workspace`` (string) and ``acl`` (list of ``{"path", "methods"}``).
 
@@ -27,7 +30,6 @@ from joserfc.jwk import Key, KeySet, OctKey
 
 from authserver.plugin_api import (
     ASYMMETRIC_ALGORITHMS,
-    CLOCK_SKEW_SECONDS,
     TOKEN_TYPE_JWT,
     Connector,
     Identity,
@@ -50,6 +52,9 @@ class BackendAssertionConnector(Connector):
 
     type_name = "backend_assertion"
     subject_token_types = frozenset({TOKEN_TYPE_JWT})
+    signed_by_client = True
+    accepts_shared_secret = True
+    default_user_id_rule = "{sub}"  # the app's backend names its own users
 
     @classmethod
     def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,16 +68,18 @@ class BackendAssertionConnector(Connector):
 
     def verify(self, token: str, token_type: str, request: VerificationRequest) -> Identity:
         _jwt.check_token_type(token_type, self.subject_token_types)
-        raw = _jwt.check_size(token)
+        raw = _jwt.check_size(token, self.context.max_token_bytes)
         header = _jwt.read_header(raw)
         alg = _jwt.check_algorithm(header, self._allowed(request))
         claims = _jwt.verify_signature(raw, self._key(header.get("kid"), alg, request), alg)
-        _jwt.check_claims(claims, now=self.context.clock(), issuer=request.client_id,
-                          audiences=[request.issuer], required=("sub", "exp", "iat", "jti"))
+        _jwt.check_claims(claims, now=self.context.clock(), leeway=self.context.clock_skew,
+                          issuer=request.client_id, audiences=[request.issuer],
+                          required=("sub", "exp", "iat", "jti"))
         _check_lifetime(claims)
-        identity = _identity(claims)
-        self._claim_jti(claims, request)  # last: a refused token must not burn its jti
-        return identity
+        return _identity(claims)
+
+    def issuer(self) -> str | None:
+        return None  # the signing client's id: the core knows it from the connection
 
     def _allowed(self, request: VerificationRequest) -> tuple[str, ...]:
         hs256 = self.config["allow_hs256"] and request.shared_secret is not None
@@ -92,11 +99,6 @@ class BackendAssertionConnector(Connector):
             raise _jwt.refuse(f"no {alg} key with kid {kid!r} among the client's keys")
         return key
 
-    def _claim_jti(self, claims: Mapping[str, Any], request: VerificationRequest) -> None:
-        key = f"{request.issuer}|{request.client_id}|{claims['jti']}"
-        if not self.context.replay_cache.claim(key, claims["exp"] + CLOCK_SKEW_SECONDS):
-            raise _jwt.refuse(f"jti {claims['jti']!r} replayed", _jwt.REPLAYED)
-
 
 def _check_lifetime(claims: Mapping[str, Any]) -> None:
     lifetime = claims["exp"] - claims["iat"]
@@ -106,9 +108,14 @@ def _check_lifetime(claims: Mapping[str, Any]) -> None:
 
 def _identity(claims: Mapping[str, Any]) -> Identity:
     profile = {name: claims[name] for name in _PROFILE if name in claims}
+    if "email" in profile:
+        profile["email_verified"] = claims.get("email_verified", True)
+    if not isinstance(claims["jti"], str) or not claims["jti"]:
+        raise _jwt.refuse("jti is not a non-empty string")
     return Identity(subject=claims["sub"], claims=normalize_profile(profile),
                     custom=_optional(claims, "custom", dict), workspace=_workspace(claims),
-                    acl=_acl(claims.get("acl")), expires_at=int(claims["exp"]))
+                    acl=_acl(claims.get("acl")), expires_at=int(claims["exp"]),
+                    single_use_id=claims["jti"])
 
 
 def _optional(claims: Mapping[str, Any], name: str, kind: type) -> Any:

@@ -68,7 +68,7 @@ class OIDCConnector(Connector):
 
     def verify(self, token: str, token_type: str, request: VerificationRequest) -> Identity:
         _jwt.check_token_type(token_type, self.subject_token_types)
-        raw = _jwt.check_size(token)
+        raw = _jwt.check_size(token, self.context.max_token_bytes)
         if token_type == TOKEN_TYPE_ACCESS_TOKEN:
             return self._verify_access_token(token)
         return self._verify_id_token(raw)
@@ -81,11 +81,11 @@ class OIDCConnector(Connector):
         if str(header.get("typ", "")).lower() in _ACCESS_TOKEN_TYPS:
             raise _jwt.refuse("an RFC 9068 access token was presented as an ID token")
         claims = _jwt.verify_signature(raw, self._key(header.get("kid"), alg), alg)
-        _jwt.check_claims(claims, now=self.context.clock(), issuer=self.config["issuer"],
-                          audiences=self.config["client_ids"])
-        self._check_azp(claims)
+        _jwt.check_claims(claims, now=self.context.clock(), leeway=self.context.clock_skew,
+                          issuer=self.config["issuer"], audiences=self.config["client_ids"])
+        self._check_audiences(claims)
         return Identity(subject=claims["sub"], claims=normalize_profile(claims),
-                        expires_at=int(claims["exp"]))
+                        workspace=_workspace(claims), expires_at=int(claims["exp"]))
 
     def _key(self, kid: str | None, alg: str) -> Key:
         key = _jwt.find_key(self._jwks.get(), kid, alg)
@@ -95,9 +95,13 @@ class OIDCConnector(Connector):
             raise _jwt.refuse(f"no {alg} key with kid {kid!r} in the provider's JWKS")
         return key
 
-    def _check_azp(self, claims: Mapping[str, Any]) -> None:
-        """§3.1.3.7 items 4-5: with several audiences ``azp`` is required; when present it
-        must be one of our client ids."""
+    def _check_audiences(self, claims: Mapping[str, Any]) -> None:
+        """§3.1.3.7 item 3: the token is refused when ``aud`` holds an audience that is not one
+        of our client ids at this provider (whatever ``azp`` says); items 4-5: with several
+        audiences ``azp`` is required, and when present it must be one of our client ids."""
+        untrusted = [a for a in _jwt.audiences_of(claims) if a not in self.config["client_ids"]]
+        if untrusted:
+            raise _jwt.refuse(f"aud holds audiences that are not our client ids: {untrusted!r}")
         azp = claims.get("azp")
         if azp is None and len(_jwt.audiences_of(claims)) > 1:
             raise _jwt.refuse("ID token has several audiences and no azp")
@@ -138,6 +142,12 @@ class OIDCConnector(Connector):
 
     def _fetch_jwks(self) -> HttpResponse:
         return self.context.http.get(self._discovery.get()["jwks_uri"])
+
+
+def _workspace(claims: Mapping[str, Any]) -> str | None:
+    """A ``workspace`` claim of a trusted provider (the customer's tenant), when it is a string."""
+    workspace = claims.get("workspace")
+    return workspace if isinstance(workspace, str) and workspace.strip() else None
 
 
 def _client_ids(config: Mapping[str, Any]) -> list[str]:

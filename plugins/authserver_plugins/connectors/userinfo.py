@@ -49,7 +49,7 @@ class UserinfoConnector(Connector):
 
     def verify(self, token: str, token_type: str, request: VerificationRequest) -> Identity:
         _jwt.check_token_type(token_type, self.subject_token_types)
-        _jwt.check_size(token)
+        _jwt.check_size(token, self.context.max_token_bytes)
         body = fetch_userinfo(self.context.http, self.config["userinfo_url"], token)
         claim = self.config["subject_claim"]
         subject = stringify_subject(body.get(claim))

@@ -1,0 +1,146 @@
+"""The transactional outbox: :func:`publish` adds an event and its deliveries to the
+current database transaction, so an event exists exactly when its change was committed.
+
+Every service function that changes something calls it before its commit; nothing is sent
+from here: ``authserver worker`` delivers (:mod:`authserver.events.worker`), so the web
+process never waits on a receiver.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from authserver.errors import InvalidInput
+from authserver.extensions import db
+from authserver.models import Event, Realm, WebhookDelivery, WebhookSubscription
+from authserver.models.event import PENDING
+
+EVENT_TYPES = (
+    "user.created", "user.identified", "user.merged", "user.updated", "user.disabled",
+    "user.enabled", "user.deleted", "user.tokens_revoked", "client.tokens_revoked",
+    "session.created", "session.ended",
+    "client.created", "client.updated", "client.deleted",
+    "backend.created", "backend.updated", "backend.deleted",
+    "idp.created", "idp.updated", "idp.deleted",
+    "key.rotated", "key.activated", "key.retired",
+)
+TEST_EVENT = "webhook.test"  # sent only by `webhooks test`, to one subscription
+# Never in a payload, at any depth, whatever a caller passes.
+SECRET_KEYS = frozenset({
+    "client_secret", "secret", "secret_hash", "credential", "registration_access_token",
+    "initial_access_token", "private_key", "shared_secret", "api_key_secret", "api_secret",
+    "session_token", "access_token", "refresh_token", "id_token", "subject_token", "actor_token",
+    "token", "token_hash", "password"})
+_OBJECT_KEYS = {"client": "client_id", "backend": "audience", "idp": "name"}
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def publish(realm: Realm, type: str, data: Mapping[str, Any], actor: str) -> Event:
+    """Add the event ``type`` with ``data`` to the current transaction, with one pending
+    delivery per enabled subscription of ``realm`` whose filter matches; the caller commits
+    (a rollback discards them with the change). ``actor`` is who acted, as in the audit log
+    (``cli``, ``client:<client_id>``, ``system``…)."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    event, _ = _add_event(realm, type, data, actor, _matching_subscriptions(realm, type))
+    return event
+
+
+def publish_test(realm: Realm, subscription: WebhookSubscription, actor: str) -> WebhookDelivery:
+    """A ``webhook.test`` event for one subscription only (``authserver webhooks test``)."""
+    data = {"subscription": subscription.public_id, "message": "a test event from authserver"}
+    _, deliveries = _add_event(realm, TEST_EVENT, data, actor, [subscription])
+    return deliveries[0]
+
+
+def _add_event(realm: Realm, type: str, data: Mapping[str, Any], actor: str,
+               subscriptions: list[WebhookSubscription]) -> tuple[Event, list[WebhookDelivery]]:
+    clean = scrubbed(dict(data))
+    first, second = order_keys(type, clean)
+    event = Event(public_id=new_id("evt"), realm_id=realm.id, type=type, occurred_at=_now(),
+                  actor=str(actor)[:200], data=clean, order_key=first, order_key_2=second)
+    db.session.add(event)
+    return event, [add_delivery(event, subscription) for subscription in subscriptions]
+
+
+def add_delivery(event: Event, subscription: WebhookSubscription, replay_of: str | None = None) -> WebhookDelivery:
+    """A pending delivery of ``event`` to ``subscription``, due now (current transaction)."""
+    now = _now()
+    delivery = WebhookDelivery(
+        public_id=new_id("dlv"), realm_id=event.realm_id, subscription=subscription, event=event,
+        order_key=event.order_key, order_key_2=event.order_key_2, state=PENDING, attempts=0,
+        next_attempt_at=now, created_at=now, replay_of=replay_of)
+    db.session.add(delivery)
+    return delivery
+
+
+def _matching_subscriptions(realm: Realm, type: str) -> list[WebhookSubscription]:
+    # No autoflush: the caller's pending change must reach the database at its own commit,
+    # where it turns a unique violation into a 409, not here.
+    with db.session.no_autoflush:
+        rows = db.session.scalars(select(WebhookSubscription).where(
+            WebhookSubscription.realm_id == realm.id, WebhookSubscription.enabled.is_(True))
+            .order_by(WebhookSubscription.id))
+        return [s for s in rows if matches(s.event_types, type)]
+
+
+def matches(filters: list[str] | None, type: str) -> bool:
+    """An empty filter takes every event type; ``user.*`` takes every ``user.`` type."""
+    if not filters:
+        return True
+    return any(f == type or (f.endswith(".*") and type.startswith(f[:-1])) for f in filters)
+
+
+def validate_filters(value: Any) -> list[str]:
+    """An event-type filter: known types or ``noun.*``, space-separated or a list."""
+    items = value.split() if isinstance(value, str) else value
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise InvalidInput("events: must be a space-separated string or a list of event types")
+    nouns = {t.split(".")[0] + ".*" for t in EVENT_TYPES}
+    unknown = [i for i in items if i not in EVENT_TYPES and i not in nouns]
+    if unknown:
+        raise InvalidInput(f"events: unknown event type(s) {', '.join(unknown)} "
+                           f"(known: {', '.join(EVENT_TYPES)}, or noun.* such as user.*)")
+    return list(dict.fromkeys(items))
+
+
+def order_keys(type: str, data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """What keeps deliveries in order: the user (both users of a merge), else the object."""
+    noun = type.split(".")[0]
+    if type == "user.merged":
+        return _uid(data.get("surviving")), _uid(data.get("discarded"))
+    if noun in ("user", "session"):
+        return _uid(data), None
+    if noun in _OBJECT_KEYS and data.get(_OBJECT_KEYS[noun]) is not None:
+        return f"{noun}:{data[_OBJECT_KEYS[noun]]}", None
+    if noun == "key":
+        return "keys", None
+    return None, None
+
+
+def _uid(value: Any) -> str | None:
+    uid = value.get("_id") if isinstance(value, Mapping) else None
+    return f"user:{uid}" if isinstance(uid, str) else None
+
+
+def scrubbed(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): scrubbed(v) for k, v in value.items() if str(k) not in SECRET_KEYS}
+    if isinstance(value, list | tuple):
+        return [scrubbed(v) for v in value]
+    return value
+
+
+def _now() -> int:
+    from authserver.state import app_state  # the app state builds the key service, which publishes
+
+    return int(app_state().clock())
