@@ -118,3 +118,94 @@ def test_stuck_upstream_idp_is_503_within_the_timeout(make_app, clock):
     assert response.status_code == 503, response.get_json()
     assert response.get_json()["error"] == "temporarily_unavailable"
     assert elapsed < 5  # bounded by the 0.5 s timeouts, not by the upstream (a generous bound)
+
+
+def _trickling_provider():
+    """An OpenID Provider on loopback whose JWKS trickles out one byte every 0.2 s."""
+    import json as jsonlib
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+
+    def answer(conn):
+        with conn:
+            request_line = conn.recv(65536).split(b"\r\n", 1)[0]
+            if b"openid-configuration" in request_line:
+                body = jsonlib.dumps({"issuer": url, "jwks_uri": f"{url}/jwks"}).encode()
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                             + str(len(body)).encode() + b"\r\n\r\n" + body)
+                return
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n")
+            for _ in range(5000):
+                try:
+                    conn.sendall(b" ")
+                    time.sleep(0.2)
+                except OSError:
+                    return
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return url, server
+
+
+def test_a_trickling_jwks_is_503_within_the_deadline(make_app, clock):
+    url, server = _trickling_provider()
+    app = make_app(UPSTREAM_CONNECT_TIMEOUT=1, UPSTREAM_READ_TIMEOUT=1, UPSTREAM_TOTAL_TIMEOUT=1.5)
+    with app.app_context():
+        realm = create_realm("default")
+        idps.create_idp(realm, {"name": "slow", "type": "oidc", "config": {"issuer": url, "client_ids": ["web"]}},
+                        "test")
+    make_backend(app)
+    backend = AppBackend(app)
+    with app.app_context():
+        clients.update_client(get_realm("default"), backend.client_id, {"idps": ["slow"]}, "test")
+    now = int(clock())
+    id_token = jwt.encode({"alg": "ES256", "kid": "k"}, {
+        "iss": url, "sub": "alice", "aud": "web", "iat": now, "exp": now + 300}, ECKey.generate_key("P-256"))
+    started = time.monotonic()
+    try:
+        response = app.test_client().post("/realms/default/token", data={
+            **backend.exchange_form(id_token, audience="chat-api"),
+            "subject_token_type": "urn:ietf:params:oauth:token-type:id_token"})
+    finally:
+        server.close()
+    assert response.status_code == 503, response.get_json()
+    assert time.monotonic() - started < 6  # the total deadline, not 5,000 bytes × 0.2 s
+
+
+def test_a_connection_dying_before_teardown_is_not_a_500(app, client, make_app, database_url):
+    """The session's connection is killed after the view answered, before Flask-SQLAlchemy's
+    teardown closes the session: the answer stands (never a 500)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: a server-side connection that can be terminated")
+    from sqlalchemy import create_engine, text
+
+    from tests.cli_helpers import admin_token, bearer
+
+    token = admin_token(app.test_cli_runner(), client)
+    killer = create_engine(database_url)
+    victim = make_app()
+
+    @victim.after_request
+    def kill_the_session_connection(response):
+        pid = db.session.connection().connection.dbapi_connection.info.backend_pid
+        with killer.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        time.sleep(0.05)
+        return response
+
+    try:
+        statuses = [victim.test_client().get("/admin/realms/default/clients", headers=bearer(token)).status_code
+                    for _ in range(5)]
+    finally:
+        killer.dispose()
+    assert 500 not in statuses and statuses[0] == 200, statuses

@@ -11,22 +11,30 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
 from flask import Blueprint, current_app, g, request
+from werkzeug.exceptions import UnsupportedMediaType
 
 from authserver.edge.bearer import bearer_token
-from authserver.errors import InvalidInput
+from authserver.edge.json_input import parse_json_object
+from authserver.errors import InvalidInput, NotFound
+from authserver.models import Realm
+from authserver.registry import validation
 from authserver.registry.clients import ADMIN_SCOPE, find_client
-from authserver.registry.realms import find_realm
+from authserver.registry.realms import get_realm
 from authserver.registry.urls import realm_issuer
 from authserver.state import RealmContext, app_state
 from authserver.tokens.access_tokens import InvalidToken, validate_access_token
 
 log = logging.getLogger(__name__)
+JSON_MEDIA_TYPE = "application/json"
+#: At most 9 ASCII digits: no sign, no Unicode digits, no giant numbers to convert.
+DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)
@@ -64,15 +72,23 @@ def create_blueprint() -> Blueprint:
     return parent
 
 
-def admin_required(view: Callable) -> Callable:
-    """Authenticate the caller for the realm in the URL (or for every realm)."""
+def admin_required(view: Callable | None = None, *, query: tuple[str, ...] = ()) -> Callable:
+    """Authenticate the caller for the realm in the URL (or for every realm), then refuse
+    query parameters other than the ``query`` names the view reads: a misspelt one is an
+    error, not silently ignored. ``@admin_required`` or ``@admin_required(query=(...))``."""
 
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any):
-        g.admin = authenticate(kwargs.get("realm"))
-        return view(*args, **kwargs)
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any):
+            g.admin = authenticate(kwargs.get("realm"))
+            unknown = sorted(set(request.args) - set(query))
+            if unknown:
+                raise InvalidInput(f"unknown query parameter(s): {', '.join(map(_printable, unknown))}")
+            return view(*args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
 def actor() -> str:
@@ -84,50 +100,82 @@ def authenticate(url_realm: str | None) -> AdminCaller:
     if token is None:
         raise InvalidTokenError(description="Send an admin access token: Authorization: Bearer <token>.")
     candidates = dict.fromkeys(n for n in (url_realm, current_app.config["ADMIN_REALM"]) if n)
-    for realm_name in candidates:
-        claims = _valid_claims(realm_name, token)
+    for realm in filter(None, map(_known_realm, candidates)):
+        claims = _valid_claims(realm, token)
         if claims is not None:
-            return _caller(realm_name, claims)
+            return _caller(realm, claims)
     raise InvalidTokenError(description="The access token is invalid, expired, or not for this realm.")
 
 
-def _valid_claims(realm_name: str, token: str) -> dict | None:
-    if find_realm(realm_name) is None:
+def _known_realm(name: str) -> Realm | None:
+    """The realm, from the process's cache of realm rows when it has been seen (no query)."""
+    try:
+        return get_realm(name)
+    except NotFound:
         return None
-    ctx = RealmContext(realm=find_realm(realm_name), issuer=realm_issuer(realm_name), state=app_state())
+
+
+def _valid_claims(realm: Realm, token: str) -> dict | None:
+    ctx = RealmContext(realm=realm, issuer=realm_issuer(realm.name), state=app_state())
     try:
         return validate_access_token(ctx, token, audience=ctx.issuer)
     except InvalidToken as exc:
-        log.info("admin token refused for realm %s: %s", realm_name, exc.reason)
+        log.info("admin token refused for realm %s: %s", realm.name, exc.reason)
         return None
 
 
-def _caller(realm_name: str, claims: dict) -> AdminCaller:
+def _caller(realm: Realm, claims: dict) -> AdminCaller:
     """A service token (``sub`` = ``client_id``) of a client that still exists, is enabled,
     and still holds the admin scope."""
     client_id = claims.get("client_id")
-    client = find_client(find_realm(realm_name), client_id) if isinstance(client_id, str) else None
+    client = find_client(realm, client_id) if isinstance(client_id, str) else None
     if client is None or client.disabled or claims.get("sub") != client_id:
         raise InvalidTokenError(description="The client of this access token is unknown or disabled.")
     if ADMIN_SCOPE not in str(claims.get("scope", "")).split() or ADMIN_SCOPE not in client.scopes:
         raise InsufficientScopeError(description="The access token lacks the 'admin' scope.")
-    return AdminCaller(realm_name, client_id)
+    return AdminCaller(realm.name, client_id)
 
 
 def json_body(optional: bool = False) -> dict:
-    """The request's JSON object (``{}`` for an empty optional body)."""
-    if optional and not request.get_data():
+    """The request's JSON object, read by the strict edge parser (``{}`` for an absent
+    optional body). A body in another media type is refused with 415."""
+    raw = request.get_data(cache=True)
+    if optional and not raw:
         return {}
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInput("the request body must be a JSON object")
-    return data
+    if not _is_json(request.mimetype, request.mimetype_params):
+        raise UnsupportedMediaType(f"Send the request body as {JSON_MEDIA_TYPE} (UTF-8).")
+    return parse_json_object(raw, what="the request body")
+
+
+def _is_json(mimetype: str, params: dict[str, str]) -> bool:
+    """``application/json`` or a ``+json`` type (RFC 6839), in UTF-8 (RFC 8259 §8.1)."""
+    json_type = mimetype == JSON_MEDIA_TYPE or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+    return json_type and params.get("charset", "utf-8").lower() in ("utf-8", "utf8")
+
+
+def signing_alg(data: dict) -> str | None:
+    """The ``alg`` member of a body: an algorithm name, or absent/null for the realm default."""
+    return validation.text(data.get("alg"), "alg", 16, required=False)
 
 
 def query_int(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = request.args.get(name)
+    """An integer query parameter: ASCII digits, given at most once, within bounds."""
+    raw = query_str(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    if not DIGITS.fullmatch(raw) or not minimum <= int(raw) <= maximum:
         raise InvalidInput(f"{name}: must be an integer from {minimum} to {maximum}")
     return int(raw)
+
+
+def query_str(name: str) -> str | None:
+    """A query parameter given at most once (``None`` when absent)."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise InvalidInput(f"{name}: give this query parameter at most once")
+    return values[0] if values else None
+
+
+def _printable(name: str) -> str:
+    """A client-chosen name fit for ``error_description`` (printable ASCII, bounded)."""
+    return "'" + "".join(c for c in name[:40] if 0x20 <= ord(c) <= 0x7E and c not in "'\\") + "'"

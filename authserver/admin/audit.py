@@ -13,7 +13,7 @@ MAX_LIMIT = 1000
 
 
 @blueprint.get("")
-@admin_required
+@admin_required(query=("limit",))
 def list_events(realm: str):
     limit = query_int("limit", 100, 1, MAX_LIMIT)
     return jsonify([event.to_dict() for event in service.list_events(get_realm(realm), limit)])

@@ -11,6 +11,9 @@ from authserver.registry.realms import get_realm
 blueprint = Blueprint("idps", __name__, url_prefix="/realms/<realm>/idps")
 
 
+NO_STORE = {"Cache-Control": "no-store"}  # the answer may carry the secret, shown once
+
+
 def _issued(idp, secret):
     data = idp.to_dict()
     if secret:
@@ -27,7 +30,7 @@ def list_idps(realm: str):
 @blueprint.post("")
 @admin_required
 def create_idp(realm: str):
-    return jsonify(_issued(*service.create_idp(get_realm(realm), json_body(), actor()))), 201
+    return jsonify(_issued(*service.create_idp(get_realm(realm), json_body(), actor()))), 201, NO_STORE
 
 
 @blueprint.get("/<name>")
@@ -39,7 +42,7 @@ def show_idp(realm: str, name: str):
 @blueprint.patch("/<name>")
 @admin_required
 def update_idp(realm: str, name: str):
-    return jsonify(_issued(*service.update_idp(get_realm(realm), name, json_body(), actor())))
+    return jsonify(_issued(*service.update_idp(get_realm(realm), name, json_body(), actor()))), 200, NO_STORE
 
 
 @blueprint.delete("/<name>")

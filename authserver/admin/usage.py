@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from authserver.admin import admin_required
+from authserver.admin import admin_required, query_str
 from authserver.registry.realms import get_realm
 from authserver.tokens import usage as service
 
@@ -12,6 +12,6 @@ blueprint = Blueprint("usage", __name__, url_prefix="/realms/<realm>/usage")
 
 
 @blueprint.get("")
-@admin_required
+@admin_required(query=("month",))
 def usage_report(realm: str):
-    return jsonify(service.report(get_realm(realm), request.args.get("month")))
+    return jsonify(service.report(get_realm(realm), query_str("month")))

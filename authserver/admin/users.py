@@ -13,7 +13,7 @@ blueprint = Blueprint("users", __name__, url_prefix="/realms/<realm>/users")
 
 
 @blueprint.get("")
-@admin_required
+@admin_required(query=("limit",))
 def list_users(realm: str):
     limit = query_int("limit", 1000, 1, 100000)
     return jsonify([user.to_dict() for user in service.list_users(get_realm(realm), limit)])

@@ -3,15 +3,16 @@ operations as ``authserver webhooks``."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from authserver.admin import actor, admin_required, json_body, query_int
+from authserver.admin import actor, admin_required, json_body, query_int, query_str
 from authserver.events import subscriptions as service
 from authserver.registry import validation
 from authserver.registry.realms import get_realm
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/realms/<realm>")
 NO_STORE = {"Cache-Control": "no-store"}
+DELIVERY_QUERY = ("state", "limit")
 
 
 @blueprint.get("/webhooks")
@@ -63,19 +64,19 @@ def send_test(realm: str, subscription_id: str):
 
 
 @blueprint.get("/webhooks/<subscription_id>/deliveries")
-@admin_required
+@admin_required(query=DELIVERY_QUERY)
 def subscription_deliveries(realm: str, subscription_id: str):
     return _deliveries(realm, subscription_id)
 
 
 @blueprint.get("/webhook-deliveries")
-@admin_required
+@admin_required(query=DELIVERY_QUERY)
 def realm_deliveries(realm: str):
     return _deliveries(realm, None)
 
 
 def _deliveries(realm: str, subscription_id: str | None):
-    rows = service.list_deliveries(get_realm(realm), subscription_id, request.args.get("state"),
+    rows = service.list_deliveries(get_realm(realm), subscription_id, query_str("state"),
                                    query_int("limit", 100, 1, 1000))
     return jsonify([d.to_dict() for d in rows])
 

@@ -17,6 +17,9 @@ from authserver.cli.failures import CLIError, one_line
 
 __all__ = ["CLIError", "main"]
 
+# A group run without a command prints its help (click >= 8.2 raises this for it): not a failure.
+_HELP_INSTEAD = tuple(filter(None, [getattr(click.exceptions, "NoArgsIsHelpError", None)]))
+
 
 class AuthserverGroup(click.Group):
     """Gives every command a :class:`~flask.cli.ScriptInfo` that builds the app on first use
@@ -24,10 +27,10 @@ class AuthserverGroup(click.Group):
 
     def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
         if "obj" not in extra and "obj" not in self.context_settings:
-            extra["obj"] = ScriptInfo(create_app=_create_app, load_dotenv_defaults=False)
+            extra["obj"] = ScriptInfo(create_app=_create_app)
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
-        except click.exceptions.NoArgsIsHelpError:
+        except _HELP_INSTEAD:
             raise
         except click.UsageError as exc:
             raise CLIError(one_line(exc.format_message())) from None
@@ -35,9 +38,7 @@ class AuthserverGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except click.exceptions.NoArgsIsHelpError:
-            raise
-        except CLIError:
+        except (CLIError, *_HELP_INSTEAD):
             raise
         except Exception as exc:
             failure = CLIError.from_exception(exc)

@@ -19,6 +19,7 @@ from authlib.oauth2.rfc7591.errors import InvalidClientMetadataError, InvalidRed
 from flask import Blueprint, g, jsonify, request
 
 from authserver.edge.bearer import bearer_token
+from authserver.edge.json_input import MalformedJSON, parse_json_object
 from authserver.edge.realm_binding import bind_realm
 from authserver.errors import InvalidInput
 from authserver.models import Client
@@ -79,10 +80,12 @@ def _configured_client(client_id: str) -> Client:
 
 
 def _json_body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
+    if request.mimetype != "application/json":
         raise InvalidRequestError(description="The body must be a JSON object of client metadata.")
-    return data
+    try:
+        return parse_json_object(request.get_data(cache=True), what="the client metadata")
+    except MalformedJSON as exc:
+        raise InvalidRequestError(description=exc.message) from None
 
 
 def _information(client: Client, client_secret: str | None = None,

@@ -9,4 +9,5 @@ and admin objects, delivered to per-realm subscriptions as Standard Webhooks 1.0
 - :mod:`~authserver.events.delivery` — one HTTP attempt, with the receiver safety rules.
 - :mod:`~authserver.events.queue` — claiming, recording, backoff and dead letters in the database.
 - :mod:`~authserver.events.worker` — ``authserver worker``: the delivery loop and its signals.
+- :mod:`~authserver.events.runtime` — the webhook settings and HTTP sender of one app.
 """

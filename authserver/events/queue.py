@@ -26,8 +26,9 @@ from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from authserver.crypto import DecryptionError
 from authserver.events import signing
-from authserver.events.delivery import Outcome
+from authserver.events.delivery import FAILED, Outcome
 from authserver.events.runtime import WebhookSettings
 from authserver.events.subscriptions import signing_secrets
 from authserver.extensions import db
@@ -35,6 +36,7 @@ from authserver.models import DeliveryAttempt, Event, WebhookDelivery, WebhookSu
 from authserver.models.event import DEAD, DELIVERED, PENDING
 
 SQLITE_LEASE = "webhook-worker"
+UNREADABLE_SECRET = "cannot sign: the subscription's secret does not open (was SECRET_KEY changed?)"
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,16 @@ def claim(limit: int, settings: WebhookSettings, now: int) -> list[Job]:
     db.session.commit()
     if not claimed:
         return []
-    rows = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(claimed))
-                              .order_by(WebhookDelivery.id)).unique()
-    return [_job(row, claimed[row.id], now) for row in rows]
+    rows = list(db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(claimed))
+                                   .order_by(WebhookDelivery.id)).unique())
+    jobs = []
+    for row in rows:
+        try:
+            jobs.append(_job(row, claimed[row.id], now))
+        except DecryptionError:  # fails like an unreachable receiver: retried, then dead
+            unsigned = Job(row.id, row.public_id, claimed[row.id], row.subscription.url, b"", {})
+            record(unsigned, Outcome(FAILED, 0, error=UNREADABLE_SECRET), settings, now)
+    return jobs
 
 
 def _job(delivery: WebhookDelivery, token: str, now: int) -> Job:

@@ -194,9 +194,9 @@ def _replay_targets(event: Event, subscription_id: str | None, realm: Realm | No
         if subscription.realm_id != event.realm_id:
             raise InvalidInput("subscription: must belong to the event's realm")
         return [subscription]
-    targets = list(db.session.scalars(
-        select(WebhookSubscription).join(WebhookDelivery, WebhookDelivery.subscription_id == WebhookSubscription.id)
-        .where(WebhookDelivery.event_id == event.id).distinct().order_by(WebhookSubscription.id)))
+    had_it = select(WebhookDelivery.subscription_id).where(WebhookDelivery.event_id == event.id)
+    targets = list(db.session.scalars(select(WebhookSubscription).where(WebhookSubscription.id.in_(had_it))
+                                      .order_by(WebhookSubscription.id)))
     if not targets:
         raise Conflict(f"event {event.public_id} was delivered to no subscription; name one to replay it to")
     return targets

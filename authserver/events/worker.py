@@ -83,13 +83,17 @@ class Worker:
         log.info("webhook worker %s stopped", self.name)
 
     def drain(self, max_rounds: int = 1000) -> int:
-        """Deliver what is due now, then return (``authserver worker --once``, tests)."""
+        """Deliver what is due now, then return (``authserver worker --once``, tests); the
+        SQLite lease is given back at the end."""
         total = 0
-        for _ in range(max_rounds):
-            attempted = self._round()
-            total += attempted
-            if not attempted or self.stopping.is_set():
-                break
+        try:
+            for _ in range(max_rounds):
+                attempted = self._round()
+                total += attempted
+                if not attempted or self.stopping.is_set():
+                    break
+        finally:
+            self._release_lease()
         return total
 
     def _round(self) -> int:
@@ -97,12 +101,17 @@ class Worker:
             return self.run_once()
         except SQLAlchemyError as exc:  # database unavailable: try again after the poll interval
             log.warning("webhook worker: database error %s", exc.__class__.__name__)
-            with self.app.app_context():
-                db.session.rollback()
-            return 0
+        except Exception:  # a bug or an unreadable secret: keep serving the other deliveries
+            log.exception("webhook worker: round failed")
+        with self.app.app_context(), contextlib.suppress(SQLAlchemyError):
+            db.session.rollback()
+        return 0
 
     def _finish(self) -> None:
         self._pool.shutdown(wait=True)
+        self._release_lease()
+
+    def _release_lease(self) -> None:
         if self._single:
             with self.app.app_context(), contextlib.suppress(SQLAlchemyError):
                 queue.release_lease(self.name)

@@ -43,6 +43,8 @@ class Receiver:
         self.received: list[Received] = []
         self.unverified: list[dict] = []
         self.status = 200
+        self.response_headers: dict[str, str] = {}
+        self.paths: list[str] = []
         self.hold = False
         self.arrived = threading.Event()
         self._released = threading.Event()
@@ -62,11 +64,13 @@ class Receiver:
                 self.received.append(Received(headers.get("Webhook-Id"), json.loads(body), headers, verified_by))
             else:
                 self.unverified.append({"headers": headers, "body": body})
+        self.paths.append(request.path)
         self.arrived.set()
         if self.hold:
             self._released.wait(timeout=30)
         status = self.status if verified_by else 400
-        return Response("ok" if status < 300 else "no", status=status)(environ, start_response)
+        response = Response("ok" if status < 300 else "no", status=status, headers=self.response_headers)
+        return response(environ, start_response)
 
     def release(self) -> None:
         self._released.set()
@@ -75,7 +79,8 @@ class Receiver:
 
     def start(self) -> Receiver:
         self._server = make_server("127.0.0.1", self.port, self, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
         return self
 

@@ -118,14 +118,22 @@ def test_deep_nesting_in_payload_refused(issuer, verifier, depth):
     assert refused(verifier, signed(issuer, payload=payload)) in ("malformed", "too_large")
 
 
-def test_deep_nesting_in_header_refused(issuer, verifier):
-    header = with_member(header_text(issuer), '"x-deep": ' + "[" * 3_000 + "]" * 3_000)
+@pytest.mark.parametrize("depth", [300, 3_000])
+def test_deep_nesting_in_header_refused(issuer, verifier, depth):
+    header = with_member(header_text(issuer), '"x-deep": ' + "[" * depth + "]" * depth)
     assert refused(verifier, signed(issuer, header=header)) == "malformed"
+
+
+def test_header_segment_is_bounded(issuer, verifier):
+    fits = with_member(header_text(issuer), '"x-pad": "' + "x" * 600 + '"')
+    assert verifier.verify(signed(issuer, header=fits))["sub"] == "alice"
+    too_big = with_member(header_text(issuer), '"x-pad": "' + "x" * 700 + '"')
+    assert refused(verifier, signed(issuer, header=too_big)) == "malformed"
 
 
 def test_unclosed_deep_nesting_refused(issuer, verifier):
-    header = with_member(header_text(issuer), '"x-deep": ' + '{"a": [' * 1_500)
-    assert refused(verifier, signed(issuer, header=header)) == "malformed"
+    payload = with_member(payload_text(issuer), '"x-deep": ' + '{"a": [' * 1_500)
+    assert refused(verifier, signed(issuer, payload=payload)) == "malformed"
 
 
 def test_nesting_up_to_the_limit_accepted(issuer, verifier):
@@ -142,5 +150,5 @@ def test_brackets_inside_strings_do_not_count(issuer, verifier):
 
 
 def test_unterminated_strings_refused(issuer, verifier):
-    header = with_member(header_text(issuer), '"x": "' + '\\"[' * 3_000)
-    assert refused(verifier, signed(issuer, header=header)) == "malformed"
+    payload = with_member(payload_text(issuer), '"x": "' + '\\"[' * 3_000)
+    assert refused(verifier, signed(issuer, payload=payload)) == "malformed"

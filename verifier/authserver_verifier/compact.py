@@ -8,7 +8,8 @@ then checked with joserfc's algorithm implementations against the one key named 
 and only a payload whose signature verified is decoded (:func:`decode_payload`).
 
 Header and payload are I-JSON objects (UTF-8, no duplicate names, bounded depth; see
-:mod:`authserver_verifier.strict_json`); any defect is ``TokenError("malformed")``.
+:mod:`authserver_verifier.strict_json`), and the header segment is at most 1 KiB; any defect
+is ``TokenError("malformed")``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ ASYMMETRIC_ALGORITHMS = frozenset(
     {"ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA", "Ed25519", "Ed448"}
 )
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+#: characters of the header segment; authserver's is about 120, joserfc's own bound is 512
+MAX_HEADER_SEGMENT = 1024
 _COMPACT = re.compile(r"([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)")
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
@@ -63,6 +66,8 @@ def parse(token: str | bytes, max_size: int, algorithms: frozenset[str]) -> Comp
     match = _COMPACT.fullmatch(text)  # also refuses every non-ASCII character
     if match is None:
         raise TokenError("malformed")
+    if match.end(1) > MAX_HEADER_SEGMENT:  # judged unauthenticated, so kept cheap to refuse
+        raise TokenError("malformed", "header too large")
     raw = text.encode("ascii")
     header = _json_segment(raw[: match.end(1)])
     check_header(header, algorithms)

@@ -1,8 +1,11 @@
 """Verify authserver chat JWTs: RFC 9068 JWT access tokens signed with keys from RFC 7517 JWKS.
 
-Offline, :meth:`Verifier.verify` checks, in order: size, compact form, header ``typ``
-(``at+jwt``), ``alg`` (allow-list), ``kid`` (in the issuer's JWKS), signature, then the
-claims (``iss``, ``aud``, ``exp``, ``nbf``, ``iat``, see :mod:`authserver_verifier.claims`).
+Offline, :meth:`Verifier.verify` checks, in order: size, compact form, header (an I-JSON
+object, :mod:`authserver_verifier.strict_json`), ``typ`` (``at+jwt``), ``alg`` (allow-list),
+``kid`` (in the issuer's JWKS), signature, then decodes the payload the same strict way and
+checks the claims (``iss``, ``aud``, ``exp``, ``nbf``, ``iat``, see
+:mod:`authserver_verifier.claims`). On a JWKS cache hit nothing is fetched or re-imported:
+the cache holds joserfc keys by ``kid``.
 The issuer's metadata comes from OpenID Connect Discovery / RFC 8414 and the keys from its
 ``jwks_uri`` (see :mod:`authserver_verifier.jwks` for the cache rules).
 

@@ -29,7 +29,6 @@ from authserver.plugin_api import InvalidSubjectToken, read_compact_jws
 
 INVALID = "the subject token is invalid"
 EXPIRED = "the subject token has expired"
-REPLAYED = "the subject token has already been used"
 TOO_LARGE = "the subject token is too large"
 UNSUPPORTED_TYPE = "the subject token type is not supported by this identity provider"
 
@@ -45,7 +44,7 @@ class AllowListRegistry(JWSRegistry):
     joserfc warns on ``EdDSA`` (RFC 9864 deprecates the polymorphic name) but IdPs still
     publish it and it is on our allow-list deliberately, so this registry does not warn.
     Headers carrying an ``x5c`` chain exceed joserfc's default 512-byte header limit; the
-    whole token is already bounded by :data:`MAX_SUBJECT_TOKEN_BYTES`.
+    whole token is already bounded by the context's ``max_token_bytes``.
     """
 
     max_header_length = 8192

@@ -1,13 +1,11 @@
-"""Fixtures for connector tests: in-process fakes, and one conformance harness per connector."""
+"""Fixtures for connector tests: the conformance kit's in-process fakes."""
 
 from __future__ import annotations
 
 import pytest
 
 from authserver.plugin_api import ConnectorContext
-
-from .fakes import FakeClock, FakeHttp, FakeProvider, make_context
-from .harnesses import HARNESSES, ConnectorHarness
+from authserver.plugin_testing.connectors import FakeClock, FakeHttp, FakeProvider, make_context
 
 
 @pytest.fixture
@@ -28,8 +26,3 @@ def context(http: FakeHttp, clock: FakeClock) -> ConnectorContext:
 @pytest.fixture
 def provider(http: FakeHttp, clock: FakeClock) -> FakeProvider:
     return FakeProvider(http, clock)
-
-
-@pytest.fixture(params=sorted(HARNESSES))
-def harness(request: pytest.FixtureRequest, http: FakeHttp, clock: FakeClock) -> ConnectorHarness:
-    return HARNESSES[request.param](http, clock)

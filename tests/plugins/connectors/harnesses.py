@@ -1,91 +1,31 @@
-"""Conformance harnesses: how ``test_conformance`` drives each connector.
-
-A new connector proves itself by adding one :class:`ConnectorHarness` subclass decorated with
-:func:`register_harness` (here, or in a module this package's ``conftest`` imports): it says
-how to configure the connector against the in-process fakes, how to mint a valid token, and
-how to make the standard bad variants. A variant that cannot apply (an opaque token has no
-audience) returns None and its test is skipped with the reason given.
-"""
+"""Conformance harnesses of the first-party connectors, written exactly as a third party
+writes its own (see :mod:`authserver.plugin_testing.connectors`)."""
 
 from __future__ import annotations
 
 import itertools
-from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import Any
 
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, OctKey
 
-from authserver.plugin_api import (
-    TOKEN_TYPE_ACCESS_TOKEN,
-    TOKEN_TYPE_ID_TOKEN,
-    TOKEN_TYPE_JWT,
-    Connector,
-    VerificationRequest,
+from authserver.plugin_api import TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_JWT
+from authserver.plugin_testing.connectors import (
+    CLIENT_ID,
+    REALM_ISSUER,
+    ConnectorHarness,
+    FakeClock,
+    FakeHttp,
+    FakeProvider,
+    ec_key,
+    respond,
+    sign,
+    sign_segments,
 )
 from authserver_plugins.connectors.backend_assertion import BackendAssertionConnector
 from authserver_plugins.connectors.oidc import OIDCConnector
 from authserver_plugins.connectors.userinfo import UserinfoConnector
 
-from .fakes import (
-    FakeClock,
-    FakeHttp,
-    FakeProvider,
-    ec_key,
-    make_context,
-    respond,
-    sign,
-)
 
-REALM_ISSUER = "https://auth.example/realms/default"
-CLIENT_ID = "backend-app"
-
-HARNESSES: dict[str, type[ConnectorHarness]] = {}
-
-
-def register_harness(cls: type[ConnectorHarness]) -> type[ConnectorHarness]:
-    HARNESSES[cls.connector_class.type_name] = cls
-    return cls
-
-
-class ConnectorHarness(ABC):
-    """Drives one connector type against fakes; one instance per test."""
-
-    connector_class: ClassVar[type[Connector]]
-    #: The subject token type the valid token is presented as.
-    token_type: ClassVar[str]
-    #: True when the connector enforces single use (``jti``).
-    single_use: ClassVar[bool] = False
-    #: Configurations that must be refused, each with the key the error must name.
-    bad_configs: ClassVar[tuple[tuple[dict[str, Any], str], ...]] = ()
-
-    def __init__(self, http: FakeHttp, clock: FakeClock):
-        self.http, self.clock = http, clock
-        self.context = make_context(http, clock)
-
-    @abstractmethod
-    def config(self) -> dict[str, Any]: ...
-
-    @abstractmethod
-    def valid(self) -> tuple[str, str]:
-        """A fresh valid token and the subject it must yield."""
-
-    @abstractmethod
-    def bad_signature(self) -> str: ...
-
-    @abstractmethod
-    def expired(self) -> str: ...
-
-    def wrong_audience(self) -> str | None:
-        return None
-
-    def connector(self) -> Connector:
-        return self.connector_class(self.config(), self.context)
-
-    def request(self) -> VerificationRequest:
-        return VerificationRequest(issuer=REALM_ISSUER, client_id=CLIENT_ID)
-
-
-@register_harness
 class OIDCHarness(ConnectorHarness):
     connector_class = OIDCConnector
     token_type = TOKEN_TYPE_ID_TOKEN
@@ -99,9 +39,9 @@ class OIDCHarness(ConnectorHarness):
         ({"issuer": "https://idp.example", "client_ids": ["a"], "isuer": "x"}, "isuer"),
     )
 
-    def __init__(self, http: FakeHttp, clock: FakeClock):
+    def __init__(self, http: FakeHttp | None = None, clock: FakeClock | None = None):
         super().__init__(http, clock)
-        self.provider = FakeProvider(http, clock)
+        self.provider = FakeProvider(self.http, self.clock)
 
     def config(self) -> dict[str, Any]:
         return {"issuer": self.provider.issuer, "client_ids": [self.provider.client_id]}
@@ -113,14 +53,19 @@ class OIDCHarness(ConnectorHarness):
         return sign(self.provider.claims(), ec_key("idp-1-lookalike"), kid=self.provider.key.kid)
 
     def expired(self) -> str:
+        return self.expired_since(300)
+
+    def expired_since(self, seconds: int) -> str:
         now = int(self.clock())
-        return self.provider.id_token(iat=now - 900, exp=now - 300)
+        return self.provider.id_token(iat=now - 900, exp=now - seconds)
 
     def wrong_audience(self) -> str:
         return self.provider.id_token(aud="another-app")
 
+    def sign_segments(self, header: bytes, payload: bytes) -> str:
+        return sign_segments(header, payload, self.provider.key)
 
-@register_harness
+
 class UserinfoHarness(ConnectorHarness):
     connector_class = UserinfoConnector
     token_type = TOKEN_TYPE_ACCESS_TOKEN
@@ -134,9 +79,9 @@ class UserinfoHarness(ConnectorHarness):
         ({"userinfo_url": "https://api.example/user", "scope": "x"}, "scope"),
     )
 
-    def __init__(self, http: FakeHttp, clock: FakeClock):
+    def __init__(self, http: FakeHttp | None = None, clock: FakeClock | None = None):
         super().__init__(http, clock)
-        http.routes[self.url] = self._answer
+        self.http.routes[self.url] = self._answer
 
     @staticmethod
     def _answer(headers: Any) -> Any:
@@ -158,7 +103,6 @@ class UserinfoHarness(ConnectorHarness):
         return "expired-token"
 
 
-@register_harness
 class BackendAssertionHarness(ConnectorHarness):
     connector_class = BackendAssertionConnector
     token_type = TOKEN_TYPE_JWT
@@ -170,14 +114,17 @@ class BackendAssertionHarness(ConnectorHarness):
         ({"algorithms": []}, "algorithms"),
         ({"allow_hs265": True}, "allow_hs265"),
     )
+    secret = b"s" * 32
     _jti = itertools.count()
 
     def config(self) -> dict[str, Any]:
-        return {}
+        return {"allow_hs256": True}  # as the core configures a connection holding a secret
 
-    def request(self) -> VerificationRequest:
-        keys = KeySet.import_key_set({"keys": [ec_key("app-1").as_dict(private=False)]})
-        return VerificationRequest(issuer=REALM_ISSUER, client_id=CLIENT_ID, client_keys=keys)
+    def client_keys(self) -> KeySet:
+        return KeySet.import_key_set({"keys": [ec_key("app-1").as_dict(private=False)]})
+
+    def shared_secret(self) -> bytes:
+        return self.secret
 
     def claims(self, **overrides: Any) -> dict[str, Any]:
         now = int(self.clock())
@@ -192,8 +139,23 @@ class BackendAssertionHarness(ConnectorHarness):
         return sign(self.claims(), ec_key("app-1-lookalike"), kid="app-1")
 
     def expired(self) -> str:
+        return self.expired_since(100)
+
+    def expired_since(self, seconds: int) -> str:
         now = int(self.clock())
-        return sign(self.claims(iat=now - 400, exp=now - 100), ec_key("app-1"))
+        return sign(self.claims(iat=now - seconds - 200, exp=now - seconds), ec_key("app-1"))
 
     def wrong_audience(self) -> str:
         return sign(self.claims(aud="https://elsewhere.example/realms/default"), ec_key("app-1"))
+
+    def signed_with_shared_secret(self) -> str:
+        return sign(self.claims(), OctKey.import_key(self.secret, {"kid": "shared"}), "HS256")
+
+    def sign_segments(self, header: bytes, payload: bytes) -> str:
+        return sign_segments(header, payload, ec_key("app-1"))
+
+
+HARNESSES: dict[str, type[ConnectorHarness]] = {
+    harness.connector_class.type_name: harness
+    for harness in (OIDCHarness, UserinfoHarness, BackendAssertionHarness)
+}

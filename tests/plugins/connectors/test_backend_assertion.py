@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from joserfc.jwk import KeySet, OctKey
@@ -12,9 +13,17 @@ from authserver.plugin_api import (
     InvalidSubjectToken,
     VerificationRequest,
 )
+from authserver.plugin_testing.connectors import (
+    b64decode,
+    ec_key,
+    hmac_with_public_key,
+    make_context,
+    rsa_key,
+    sign,
+    tamper,
+    unsigned,
+)
 from authserver_plugins.connectors.backend_assertion import BackendAssertionConnector
-
-from .fakes import ec_key, hmac_with_public_key, rsa_key, sign, tamper, unsigned
 
 ISSUER = "https://auth.example/realms/default"
 CLIENT = "backend-app"
@@ -32,6 +41,10 @@ def claims(clock, **overrides):
     base = {"iss": CLIENT, "sub": "u-1", "aud": ISSUER, "iat": now, "exp": now + 60,
             "jti": f"j-{next(_jti)}", **overrides}
     return {k: v for k, v in base.items() if v is not None}
+
+
+def token_jti(token: str) -> str:
+    return json.loads(b64decode(token.split(".")[1]))["jti"]
 
 
 def verify(context, token, req=None, **config):
@@ -52,25 +65,32 @@ def test_full_assertion(context, clock):
                  ec_key("app-1"))
     identity = verify(context, token)
     assert identity.subject == "u-1"
-    assert identity.claims == {"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com"}
+    assert identity.claims == {"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com",
+                               "email_verified": True}
     assert identity.custom == {"plan": "gold"}
     assert identity.workspace == "acme"
     assert identity.acl == ({"path": "/v1/conversations/**", "methods": ["GET", "POST"]},)
     assert identity.expires_at == int(clock()) + 60
+    assert identity.single_use_id == token_jti(token)
 
 
-def test_jti_claimed_with_scoped_key_until_exp_plus_skew(context, clock):
-    body = claims(clock, jti="only-once")
-    token = sign(body, ec_key("app-1"))
-    verify(context, token)
-    assert context.replay_cache.seen == {f"{ISSUER}|{CLIENT}|only-once": body["exp"] + 60}
-    error = refused(context, token)
-    assert error.description == "the subject token has already been used"
+def test_jti_is_returned_as_single_use_id_and_not_spent(context, clock):
+    token = sign(claims(clock, jti="only-once"), ec_key("app-1"))
+    assert verify(context, token).single_use_id == "only-once"
+    assert verify(context, token).single_use_id == "only-once"  # the core's replay cache spends it
 
 
-def test_refused_assertion_does_not_burn_its_jti(context, clock):
-    refused(context, sign(claims(clock, jti="precious", aud="https://elsewhere.example"), ec_key("app-1")))
-    assert verify(context, sign(claims(clock, jti="precious"), ec_key("app-1"))).subject == "u-1"
+@pytest.mark.parametrize("asserted, verified", [({}, True), ({"email_verified": True}, True),
+                                                ({"email_verified": False}, False),
+                                                ({"email_verified": "false"}, False)])
+def test_asserted_email_counts_as_verified_unless_it_says_otherwise(context, clock, asserted, verified):
+    token = sign(claims(clock, email="ada@example.com", **asserted), ec_key("app-1"))
+    assert verify(context, token).claims == {"email": "ada@example.com", "email_verified": verified}
+
+
+def test_email_verified_without_an_email_is_dropped(context, clock):
+    token = sign(claims(clock, email_verified=True), ec_key("app-1"))
+    assert verify(context, token).claims == {}
 
 
 @pytest.mark.parametrize("overrides, reason", [
@@ -106,6 +126,17 @@ def test_time_claims_with_skew(context, clock):
     refused(context, sign(claims(clock, iat=now - 200, exp=now - 61), ec_key("app-1")))
     refused(context, sign(claims(clock, nbf=now + 61), ec_key("app-1")))
     refused(context, sign(claims(clock, iat=now + 120, exp=now + 180), ec_key("app-1")))
+
+
+def test_time_claims_with_the_configured_skew(http, clock):
+    strict = make_context(http, clock, clock_skew=0)
+    now = int(clock())
+    verify(strict, sign(claims(clock, iat=now - 200, exp=now + 1), ec_key("app-1")))
+    refused(strict, sign(claims(clock, iat=now - 200, exp=now), ec_key("app-1")))  # RFC 7519 §4.1.4
+    refused(strict, sign(claims(clock, nbf=now + 1), ec_key("app-1")))
+    refused(strict, sign(claims(clock, iat=now + 1, exp=now + 60), ec_key("app-1")))
+    lenient = make_context(http, clock, clock_skew=300)
+    verify(lenient, sign(claims(clock, iat=now - 400, exp=now - 250), ec_key("app-1")))
 
 
 def test_signature_refusals(context, clock):

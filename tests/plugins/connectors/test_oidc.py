@@ -8,20 +8,18 @@ import pytest
 from joserfc.jwk import OKPKey
 
 from authserver.plugin_api import (
-    MAX_SUBJECT_TOKEN_BYTES,
     TOKEN_TYPE_ACCESS_TOKEN,
     TOKEN_TYPE_ID_TOKEN,
     InvalidSubjectToken,
     UpstreamUnavailable,
     VerificationRequest,
 )
-from authserver_plugins.connectors.oidc import OIDCConnector
-
-from .fakes import (
+from authserver.plugin_testing.connectors import (
     FakeProvider,
     down,
     ec_key,
     hmac_with_public_key,
+    make_context,
     oversized,
     respond,
     rsa_key,
@@ -29,6 +27,7 @@ from .fakes import (
     tamper,
     unsigned,
 )
+from authserver_plugins.connectors.oidc import OIDCConnector
 
 REQUEST = VerificationRequest(issuer="https://auth.example/realms/default", client_id="web")
 
@@ -69,7 +68,8 @@ def test_discovery_and_jwks_fetched_once(provider, context, http):
     ({"iss": "https://idp.example/"}, "'iss'"),
     ({"aud": "another-app"}, "'aud'"),
     ({"aud": ["another-app", "third-app"], "azp": "another-app"}, "'aud'"),
-    ({"aud": ["chat-app", "another-app"]}, "no azp"),
+    ({"aud": ["chat-app", "another-app"]}, "not our client ids"),
+    ({"aud": ["chat-app", "another-app"], "azp": "chat-app"}, "not our client ids"),
     ({"azp": "another-app"}, "azp 'another-app'"),
     ({"sub": ""}, "'sub'"),
     ({"sub": "  "}, "sub is blank"),
@@ -81,9 +81,29 @@ def test_claim_refusals(provider, context, overrides, reason):
     assert reason in refused(connect(provider, context), provider.id_token(**overrides)).detail
 
 
-def test_several_audiences_with_our_azp(provider, context):
-    token = provider.id_token(aud=["chat-app", "another-app"], azp="chat-app")
-    assert verify(connect(provider, context), token).subject == "user-42"
+def test_an_audience_not_ours_is_refused_whatever_azp_says(provider, context):
+    """OIDC Core §3.1.3.7 item 3: the token is meant for someone else too; ``azp`` being ours
+    does not make the other audience trusted."""
+    token = provider.id_token(aud=["chat-app", "someone-else"], azp="chat-app")
+    error = refused(connect(provider, context), token)
+    assert "someone-else" in error.detail
+
+
+def test_several_audiences_all_ours_need_azp(provider, context):
+    connector = connect(provider, context, client_ids=["chat-app", "chat-app-web"])
+    both = ["chat-app", "chat-app-web"]
+    assert verify(connector, provider.id_token(aud=both, azp="chat-app-web")).subject == "user-42"
+    assert "no azp" in refused(connector, provider.id_token(aud=both)).detail
+
+
+@pytest.mark.parametrize("claim, workspace", [("acme", "acme"), (None, None), (42, None), ("  ", None),
+                                              ({"id": "acme"}, None)])
+def test_workspace_claim(provider, context, claim, workspace):
+    assert verify(connect(provider, context), provider.id_token(workspace=claim)).workspace == workspace
+
+
+def test_id_tokens_are_reusable(provider, context):
+    assert verify(connect(provider, context), provider.id_token()).single_use_id is None
 
 
 def test_exp_nbf_iat_honour_clock_skew(provider, context, clock):
@@ -145,8 +165,16 @@ def test_kid_may_be_omitted_only_with_a_single_key(provider, context):
 
 
 def test_oversized_refused(provider, context, http):
-    refused(connect(provider, context), oversized(provider.id_token(), MAX_SUBJECT_TOKEN_BYTES))
+    refused(connect(provider, context), oversized(provider.id_token(), context.max_token_bytes))
     assert http.calls == []
+
+
+def test_size_limit_from_the_context(provider, http, clock):
+    token = provider.id_token()
+    small = make_context(http, clock, max_token_bytes=len(token) - 1)
+    refused(connect(provider, small), token)
+    assert http.calls == []
+    assert verify(connect(provider, make_context(http, clock, max_token_bytes=len(token))), token)
 
 
 def test_access_tokens_refused_unless_enabled(provider, context, http):

@@ -13,10 +13,9 @@ from authserver.plugin_api import (
     UpstreamUnavailable,
     VerificationRequest,
 )
+from authserver.plugin_testing.connectors import FakeProvider, down, ec_key, jwks, respond, sign
 from authserver_plugins.connectors._cache import CachedDocument, parse_jwks
 from authserver_plugins.connectors.oidc import OIDCConnector
-
-from .fakes import FakeProvider, down, ec_key, jwks, respond, sign
 
 REQUEST = VerificationRequest(issuer="https://auth.example/realms/default", client_id="web")
 

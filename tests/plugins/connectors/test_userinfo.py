@@ -12,9 +12,8 @@ from authserver.plugin_api import (
     UpstreamUnavailable,
     VerificationRequest,
 )
+from authserver.plugin_testing.connectors import down, respond
 from authserver_plugins.connectors.userinfo import UserinfoConnector
-
-from .fakes import down, respond
 
 URL = "https://api.github.example/user"
 REQUEST = VerificationRequest(issuer="https://auth.example/realms/default", client_id="web")

@@ -9,6 +9,7 @@ import jwt as pyjwt
 import pytest
 
 from authserver.plugin_api import PluginConfigError
+from authserver.plugin_testing.profiles import ec_pem, public_pem_of, rsa_pem, sample_token, sign
 from authserver_plugins.profiles.matrix import (
     DEFAULT_MAX_LOCALPART,
     LocalpartError,
@@ -16,8 +17,6 @@ from authserver_plugins.profiles.matrix import (
     localpart,
     subject_from_localpart,
 )
-
-from .helpers import ec_pem, public_pem_of, rsa_pem, sample_token, sign
 
 ALLOWED = set(string.ascii_lowercase + string.digits + "=_-./+")
 SAMPLE = ["alice", "Alice", "ALICE", "aLiCe", "alice@example.com", "alice:example.com",

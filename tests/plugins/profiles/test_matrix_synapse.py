@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
+from authserver.plugin_testing.profiles import sample_token, sign
 from authserver_plugins.profiles.matrix import MatrixProfile, localpart
-
-from .helpers import sample_token, sign
 
 pytest.importorskip("synapse", reason="matrix-synapse is not installed "
                     "(pip install 'matrix-synapse[jwt]')")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import jwt as pyjwt
 
 from authserver.plugin_api import TOKEN_TYPE_ACCESS_TOKEN
+from authserver.plugin_testing.profiles import public_pem_of, realm_signing_key, sample_token, sign
 from authserver_plugins.profiles.native import NativeProfile
-
-from .helpers import public_pem_of, realm_signing_key, sample_token, sign
 
 FULL = {"custom": {"tier": "gold"}, "unverified": {"email": "a@example.test"},
         "acl": ({"path": "/rooms/*", "methods": ("GET",)},), "workspace": "acme",

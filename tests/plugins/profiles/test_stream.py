@@ -6,9 +6,10 @@ from __future__ import annotations
 import jwt as pyjwt
 import pytest
 
+from authserver.plugin_testing.profiles import sample_token, sign
 from authserver_plugins.profiles.stream import StreamProfile
 
-from .helpers import STREAM_SECRET, sample_token, sign
+from .helpers import STREAM_SECRET
 
 stream_chat = pytest.importorskip("stream_chat", reason="the stream-chat SDK is not installed")
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import jwt as pyjwt
 import pytest
 
+from authserver.plugin_testing.profiles import sample_token, sign
 from authserver_plugins.profiles.sunshine import SunshineProfile
 
-from .helpers import SUNSHINE_SECRET, sample_token, sign
+from .helpers import SUNSHINE_SECRET
 
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is .* bytes long")
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import jwt as pyjwt
 import pytest
 
+from authserver.plugin_testing.profiles import sample_token, sign
 from authserver_plugins.profiles.twilio import TwilioProfile
 
-from .helpers import TWILIO_SECRET, sample_token, sign, twilio_credential
+from .helpers import TWILIO_SECRET, twilio_credential
 
 access_token = pytest.importorskip("twilio.jwt.access_token",
                                    reason="the twilio SDK is not installed")

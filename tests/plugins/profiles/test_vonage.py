@@ -8,13 +8,12 @@ from __future__ import annotations
 import jwt as pyjwt
 import pytest
 
+from authserver.plugin_testing.profiles import public_pem_of, rsa_pem, sample_token, sign
 from authserver_plugins.profiles.vonage import (
     DEFAULT_ACL_PATHS,
     VonageProfile,
     acl_paths,
 )
-
-from .helpers import public_pem_of, rsa_pem, sample_token, sign
 
 vonage_jwt = pytest.importorskip("vonage_jwt", reason="the vonage-jwt SDK is not installed")
 

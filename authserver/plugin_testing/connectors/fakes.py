@@ -1,5 +1,13 @@
-"""In-process fakes for connector tests: an HTTP client, a clock, a replay cache, an
-OpenID Provider (discovery + JWKS), and token minting, including forged tokens."""
+"""In-process fakes for connector tests: an HTTP client, a clock, a connector context, an
+OpenID Provider (discovery + JWKS), and token minting, forged tokens included.
+
+Nothing here talks to the network or needs pytest::
+
+    http, clock = FakeHttp(), FakeClock()
+    provider = FakeProvider(http, clock)               # serves discovery and JWKS via http
+    connector = MyConnector(config, make_context(http, clock, clock_skew=0))
+    connector.verify(provider.id_token(), TOKEN_TYPE_ID_TOKEN, request)
+"""
 
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, Key, RSAKey
+from joserfc.jws import JWSRegistry
 
 from authserver.plugin_api import ConnectorContext, HttpResponse, UpstreamUnavailable
 
@@ -25,6 +34,8 @@ Route = HttpResponse | Exception | Callable[[Mapping[str, str]], HttpResponse]
 
 
 class FakeClock:
+    """A clock that moves only when told to."""
+
     def __init__(self, now: float = NOW):
         self.now = now
 
@@ -36,7 +47,11 @@ class FakeClock:
 
 
 class FakeHttp:
-    """The HttpClient protocol over a routing table; records every call."""
+    """The ``HttpClient`` protocol over a routing table {url: route}; records every call.
+
+    A route is a response, an exception to raise, or a function of the request headers
+    returning a response. Unknown URLs answer 404.
+    """
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
@@ -61,30 +76,22 @@ class FakeHttp:
         return route(headers) if callable(route) else route
 
 
-class DictReplayCache:
-    def __init__(self, clock: Callable[[], float]):
-        self.clock = clock
-        self.seen: dict[str, float] = {}
-
-    def claim(self, key: str, expires_at: float) -> bool:
-        if self.seen.get(key, float("-inf")) > self.clock():
-            return False
-        self.seen[key] = expires_at
-        return True
-
-
 def respond(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    """A response with ``body`` (bytes as they are, anything else as JSON)."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return HttpResponse(status=status, headers=dict(headers or {}), body=raw)
 
 
 def down() -> UpstreamUnavailable:
+    """A route for an upstream that cannot be reached."""
     return UpstreamUnavailable("connection refused")
 
 
-def make_context(http: FakeHttp, clock: FakeClock) -> ConnectorContext:
-    return ConnectorContext(http=http, clock=clock, replay_cache=DictReplayCache(clock),
-                            logger=logging.getLogger("tests.connectors"))
+def make_context(http: FakeHttp, clock: FakeClock, clock_skew: int = 60,
+                 max_token_bytes: int = 16 * 1024) -> ConnectorContext:
+    """The context the core would hand a connector, with the configured limits."""
+    return ConnectorContext(http=http, clock=clock, logger=logging.getLogger("authserver.plugin_testing"),
+                            clock_skew=clock_skew, max_token_bytes=max_token_bytes)
 
 
 # --- keys and tokens -------------------------------------------------------------------
@@ -92,19 +99,23 @@ def make_context(http: FakeHttp, clock: FakeClock) -> ConnectorContext:
 
 @functools.cache
 def ec_key(kid: str) -> ECKey:
+    """A P-256 key, the same one for the same ``kid`` within a run."""
     return ECKey.generate_key("P-256", {"kid": kid})
 
 
 @functools.cache
 def rsa_key(kid: str) -> RSAKey:
+    """A 2048-bit RSA key, the same one for the same ``kid`` within a run."""
     return RSAKey.generate_key(2048, {"kid": kid})
 
 
 def jwks(*keys: Key) -> dict[str, Any]:
+    """The public JWK Set (RFC 7517 §5) of ``keys``."""
     return {"keys": [key.as_dict(private=False) for key in keys]}
 
 
 def sign(claims: Mapping[str, Any], key: Key, alg: str = "ES256", **header: Any) -> str:
+    """A JWT of ``claims`` signed with ``key``; header members given as None are left out."""
     head = {"alg": alg, "kid": key.kid, **header}
     head = {name: value for name, value in head.items() if value is not None}
     with warnings.catch_warnings():  # minting EdDSA or short HMAC keys on purpose
@@ -112,9 +123,22 @@ def sign(claims: Mapping[str, Any], key: Key, alg: str = "ES256", **header: Any)
         return jwt.encode(head, dict(claims), key, algorithms=[alg])
 
 
+def sign_segments(header: bytes, payload: bytes, key: Key, alg: str = "ES256") -> str:
+    """A compact JWS over exactly these header and payload bytes, correctly signed: to show
+    that a connector refuses what its parser must refuse, not merely a bad signature."""
+    signing_input = f"{b64(header)}.{b64(payload)}"
+    signature = JWSRegistry.algorithms[alg].sign(signing_input.encode(), key)
+    return f"{signing_input}.{b64(signature)}"
+
+
 def b64(data: bytes | Mapping[str, Any]) -> str:
+    """base64url without padding (RFC 7515 §2) of bytes, or of a JSON object."""
     raw = data if isinstance(data, bytes) else json.dumps(data).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def unsigned(claims: Mapping[str, Any], kid: str | None = None) -> str:
@@ -132,12 +156,13 @@ def hmac_with_public_key(claims: Mapping[str, Any], key: RSAKey | ECKey) -> str:
 def tamper(token: str) -> str:
     """Same header and signature, payload with ``sub`` changed."""
     head, payload, signature = token.split(".")
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims = json.loads(b64decode(payload))
     claims["sub"] = "someone-else"
     return f"{head}.{b64(claims)}.{signature}"
 
 
 def oversized(token: str, limit: int) -> str:
+    """``token`` padded to one byte over ``limit``."""
     return token + "A" * (limit + 1 - len(token))
 
 
@@ -145,7 +170,7 @@ def oversized(token: str, limit: int) -> str:
 
 
 class FakeProvider:
-    """Discovery + JWKS of one issuer, served through a FakeHttp."""
+    """Discovery + JWKS of one issuer, served through a :class:`FakeHttp`."""
 
     def __init__(self, http: FakeHttp, clock: FakeClock, issuer: str = "https://idp.example",
                  client_id: str = "chat-app", key: Key | None = None):
@@ -170,6 +195,7 @@ class FakeProvider:
         return self.http.urls().count(self.jwks_url)
 
     def claims(self, **overrides: Any) -> dict[str, Any]:
+        """ID token claims valid now; an override of None removes the claim."""
         now = int(self.clock())
         claims = {"iss": self.issuer, "sub": "user-42", "aud": self.client_id,
                   "iat": now, "exp": now + 600, "email": "ada@example.com",
