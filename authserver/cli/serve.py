@@ -19,12 +19,15 @@ from authserver.cli.wsgi_server import DEFAULT_SERVER, SERVERS
               help="Threads per worker (gunicorn: gthread when > 1; granian: blocking threads).")
 @click.option("--server", type=click.Choice(SERVERS), default=DEFAULT_SERVER, show_default=True,
               help="The WSGI server.")
+@click.option("--with-worker", is_flag=True,
+              help="Also run one webhook delivery worker beside the web workers (single host).")
 @pass_script_info
-def serve_command(info: ScriptInfo, bind: str, workers: int, threads: int, server: str) -> None:
+def serve_command(info: ScriptInfo, bind: str, workers: int, threads: int, server: str,
+                  with_worker: bool) -> None:
     """Serve the app with N worker processes; SIGTERM drains in-flight requests."""
     host, _, port = bind.rpartition(":")
     if not host or not port.isdigit():
         raise click.BadParameter(f"expected HOST:PORT, got {bind!r}", param_hint="--bind")
     from authserver.cli.wsgi_server import run
 
-    run(server, bind=bind, workers=workers, threads=threads, check_app=info.load_app)
+    run(server, bind=bind, workers=workers, threads=threads, check_app=info.load_app, with_worker=with_worker)

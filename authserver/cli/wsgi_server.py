@@ -91,12 +91,19 @@ def check_before_start(build_app: Callable[[], Flask]) -> None:
 
 
 def run(server: str, bind: str, workers: int, threads: int = 1,
-        check_app: Callable[[], Flask] | None = None) -> None:
+        check_app: Callable[[], Flask] | None = None, with_worker: bool = False) -> None:
+    """Serve; with ``with_worker``, one webhook delivery worker runs beside the web workers
+    (the single-host default), stopped with them."""
+    import contextlib
+
+    from authserver.events.worker import worker_beside
+
     metrics_dir = prepare_metrics_dir()  # first: the app's metrics must see the directory
     try:
         if check_app is not None:
             check_before_start(check_app)
-        (run_granian if server == "granian" else run_gunicorn)(bind, workers, threads)
+        with worker_beside(concurrency=1) if with_worker else contextlib.nullcontext():
+            (run_granian if server == "granian" else run_gunicorn)(bind, workers, threads)
     finally:
         if metrics_dir.startswith(tempfile.gettempdir()) and "authserver-metrics-" in metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from authserver.errors import ServiceError
+from authserver.events import payloads
+from authserver.events.outbox import publish
 from authserver.extensions import db
 from authserver.models import Client, DeviceSession, IdentityLink, IdentityProvider, User
 from authserver.models.user import ACTIVE, DISABLED, MERGED
@@ -181,18 +184,27 @@ def _check_collision(ctx: RealmContext, user_id: str) -> None:
 # --- applying (writes into the current transaction) -----------------------------------
 
 
+CONCURRENT_ATTEMPTS = 3
+
+
 def decide_login(ctx: RealmContext, login: Login) -> Decision:
-    """Plan and apply; a concurrent first login of the same subject is re-read, not doubled."""
-    plan = plan_login(ctx, login)
-    try:
-        return apply_plan(ctx, plan)
-    except IntegrityError:
-        db.session.rollback()  # a concurrent first login won the unique link: use its rows
-        plan = plan_login(ctx, login)
-        if plan.link is None:
-            raise ProvisioningRefused("user_id_taken", "the user_id for this subject belongs to another user") \
-                from None
-        return apply_plan(ctx, plan)
+    """Plan and apply; a concurrent first login of the same subject is re-read, not doubled
+    (the unique user_id and link decide; the loser plans again and finds the winner's rows)."""
+    for attempt in range(CONCURRENT_ATTEMPTS):
+        last = attempt == CONCURRENT_ATTEMPTS - 1
+        try:
+            return apply_plan(ctx, plan_login(ctx, login))
+        except IntegrityError:
+            db.session.rollback()
+            if last:
+                raise ProvisioningRefused("user_id_taken", "the user_id for this subject belongs to "
+                                          "another user") from None
+        except ProvisioningRefused as refused:
+            if attempt == 0 or last or refused.rule != "user_id_taken":
+                raise
+            db.session.rollback()  # the winner's rows may not all be visible yet: look again
+            time.sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def apply_plan(ctx: RealmContext, plan: Plan) -> Decision:
@@ -211,8 +223,9 @@ def apply_plan(ctx: RealmContext, plan: Plan) -> Decision:
         if plan.outcome == "merged":
             _merge(plan.anonymous, user)
         end_session(ctx, plan.login.upgrade)
-    _refresh(ctx, user, link, idp, identity)
+    changed = _refresh(ctx, user, link, idp, identity)
     db.session.flush()
+    _publish(ctx, plan, user, changed)
     return Decision(user=user, outcome=plan.outcome, rule=plan.rule, verified=user.verified and idp.verified,
                     idp=idp.name, upgraded_from=upgraded_from, identity=identity)
 
@@ -241,16 +254,36 @@ def end_session(ctx: RealmContext, session: DeviceSession) -> None:
     session.ended_at = ctx.now()
 
 
+def _publish(ctx: RealmContext, plan: Plan, user: User, changed: list[str]) -> None:
+    """The events of this decision, in its transaction (none for a returning login that
+    changed nothing: no event per token exchange)."""
+    actor = f"idp:{plan.login.idp.name}"
+    if plan.outcome == "created":
+        publish(ctx.realm, "user.created", payloads.user(user), actor)
+    elif plan.outcome == "assigned":
+        publish(ctx.realm, "user.identified", payloads.user_identified(user), actor)
+    elif changed:
+        publish(ctx.realm, "user.updated", payloads.user_updated(user, changed), actor)
+    if plan.outcome == "merged":
+        publish(ctx.realm, "user.merged", payloads.user_merged(user, plan.anonymous, "login", [plan.login.upgrade]),
+                actor)
+    if plan.login.upgrade is not None:
+        reason = "merged" if plan.outcome == "merged" else "upgraded"
+        publish(ctx.realm, "session.ended", payloads.session(plan.login.upgrade, plan.anonymous, reason), actor)
+
+
 def _refresh(ctx: RealmContext, user: User, link: IdentityLink, idp: IdentityProvider,
-             identity: Identity) -> None:
-    """Apply what a login tells us; touch rows only when something changed or time passed."""
+             identity: Identity) -> list[str]:
+    """Apply what a login tells us; touch rows only when something changed or time passed.
+    Returns the user fields the login changed."""
     now = ctx.now()
-    _apply_profile(user, idp, identity)
+    changed = _apply_profile(user, idp, identity)
     claims = stable_claims(identity.claims)
     if link.last_claims != claims:
         link.last_claims = claims
     if now - (link.last_login_at or 0) >= TOUCH_INTERVAL:
         link.last_login_at = user.last_seen_at = now
+    return changed
 
 
 def stable_claims(claims) -> dict:
@@ -259,7 +292,9 @@ def stable_claims(claims) -> dict:
     return {k: v for k, v in claims.items() if k not in VOLATILE_CLAIMS}
 
 
-def _apply_profile(user: User, idp: IdentityProvider, identity: Identity) -> None:
+def _apply_profile(user: User, idp: IdentityProvider, identity: Identity) -> list[str]:
+    before = {name: getattr(user, name) for name in (*PROFILE_FIELDS, "verified", "custom", "unverified",
+                                                      "workspaces")}
     profile = _profile(idp, identity)
     if idp.verified:
         for name, value in profile.items():
@@ -273,6 +308,7 @@ def _apply_profile(user: User, idp: IdentityProvider, identity: Identity) -> Non
         user.unverified = {**(user.unverified or {}), **profile}
     if idp.verified and identity.workspace and identity.workspace not in (user.workspaces or []):
         user.workspaces = [*(user.workspaces or []), identity.workspace]
+    return [name for name, value in before.items() if getattr(user, name) != value]
 
 
 def _profile(idp: IdentityProvider, identity: Identity) -> dict[str, str]:

@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 
 from authserver.crypto import new_secret
 from authserver.errors import InvalidInput, ServiceError
+from authserver.events import payloads
+from authserver.events.outbox import publish
 from authserver.extensions import db
 from authserver.identity.decision import new_uid
 from authserver.models import Client, DeviceSession, User
@@ -60,6 +62,9 @@ def create_anonymous_session(ctx: RealmContext, client: Client, source_address: 
                             created_at=now)
     db.session.add(session)
     db.session.flush()
+    actor = f"client:{client.client_id}"
+    publish(ctx.realm, "user.created", payloads.user(user), actor)
+    publish(ctx.realm, "session.created", payloads.session(session, user, "anonymous"), actor)
     return NewSession(token, session, user)
 
 

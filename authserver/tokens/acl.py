@@ -12,6 +12,7 @@ segment is a wildcard).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -56,18 +57,26 @@ def _covered(rule: Mapping[str, Any], granted: list[dict]) -> bool:
 
 
 def _methods(rule: Mapping[str, Any]) -> frozenset[str]:
+    """As the verifier reads them: missing or ``*`` is every method, ``[]`` none."""
     methods = rule.get("methods")
-    if not methods or "*" in methods:
+    if methods is None or "*" in methods:
         return ALL_METHODS
     return frozenset(m.upper() for m in methods if isinstance(m, str))
 
 
 def _path_within(path: str, pattern: str) -> bool:
-    """Whether every path matched by ``path`` is matched by ``pattern`` (``*``, ``**`` globs)."""
-    return _segments_within(path.strip("/").split("/"), pattern.strip("/").split("/"))
+    """Whether every path matched by ``path`` is matched by ``pattern`` (``*``, ``**`` globs).
+    Empty segments are dropped on both sides, as the verifier drops them."""
+    return _segments_within(_segments(path), _segments(pattern))
 
 
-def _segments_within(path: list[str], pattern: list[str]) -> bool:
+def _segments(path: str) -> tuple[str, ...]:
+    return tuple(s for s in path.split("/") if s)
+
+
+@lru_cache(maxsize=4096)
+def _segments_within(path: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
+    """Memoized on (suffix, suffix), so ``**`` backtracking is polynomial, not exponential."""
     if not pattern:
         return not path
     head, rest = pattern[0], pattern[1:]

@@ -287,3 +287,19 @@ def test_workspace_stated_with_the_exchange_is_non_verified(client, backend, clo
     _, body = exchange(client, backend, backend.assertion("ws-2", now=clock()), workspace="acme")
     claims = claims_of(body["access_token"])
     assert "workspace" not in claims and claims["unverified"]["workspace"] == "acme"
+
+
+# --- a backend assertion's ACL request never exceeds the template ---------------------------
+
+
+@pytest.mark.parametrize(("template", "requested", "probe"), [
+    ([{"path": "/v1/rooms/{user_id}", "methods": ["GET"]}], [{"path": "/v1/rooms/x", "methods": []}],
+     ("DELETE", "/v1/rooms/x")),
+    ([{"path": "/v1/rooms/*/messages", "methods": ["GET"]}], [{"path": "/v1/rooms//messages", "methods": ["GET"]}],
+     ("GET", "/v1/rooms/messages")),
+])
+def test_a_requested_acl_never_widens_the_template(app, client, clock, template, requested, probe):
+    make_backend(app, acl_template=template)
+    backend = AppBackend(app)
+    _, body = exchange(client, backend, backend.assertion("x", now=clock(), acl=requested))
+    assert not acl_allows(claims_of(body["access_token"])["acl"], *probe)
