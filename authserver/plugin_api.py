@@ -1,6 +1,6 @@
 """The plugin API: IdP connectors and token profiles, the whole contract in one file.
 
-Two kinds of plugin, found through entry points (``authserver.plugin_host.connectors`` and
+Two kinds of plugin, found through entry points (``authserver.connectors`` and
 ``authserver.token_profiles``) so a third-party package can add its own:
 
 * a **connector** answers "whose token is this?": it verifies an upstream token and

@@ -133,6 +133,36 @@ def authorizations() -> st.SearchStrategy[list[str]]:
     return st.lists(header, max_size=2)
 
 
+@st.composite
+def mutated(draw, pairs: list[tuple[str, object]], names: list[str], values) -> list[tuple[str, object]]:
+    """A valid request's parameters after up to three edits: a value replaced, a parameter
+    added (known or not), dropped or repeated."""
+    pairs = list(pairs)
+    for _ in range(draw(st.integers(0, 3))):
+        edit = draw(st.sampled_from(["replace", "add", "drop", "repeat"]))
+        if edit == "add" or not pairs:
+            name = draw(st.sampled_from(names) | text)
+            pairs.append((name, draw(values(name))))
+        elif edit == "replace":
+            i = draw(st.integers(0, len(pairs) - 1))
+            pairs[i] = (pairs[i][0], draw(values(pairs[i][0])))
+        elif edit == "drop":
+            pairs.pop(draw(st.integers(0, len(pairs) - 1)))
+        else:
+            pairs.append(pairs[draw(st.integers(0, len(pairs) - 1))])
+    return pairs
+
+
+def form_requests(bases, names: list[str]):
+    """(body, authorization headers): mostly a valid request of ``bases`` (each a pair of
+    headers and parameters) edited a little, sometimes random parameters or raw bytes."""
+    edited = st.sampled_from(bases).flatmap(lambda base: st.tuples(
+        mutated(base[1], names, values_for).map(lambda p: ("form", p)),
+        st.one_of(st.just(list(base[0])), st.just(list(base[0])), authorizations(),
+                  authorizations().map(lambda extra: [*base[0], *extra]))))
+    return st.one_of(edited, edited, edited, st.tuples(form_bodies(names), authorizations()))
+
+
 def form_bodies(names: list[str]) -> st.SearchStrategy[tuple[str, bytes | str]]:
     """("form", pairs) to encode once the secrets are known, or raw bytes as they are."""
     raw = st.one_of(
@@ -145,7 +175,7 @@ def form_bodies(names: list[str]) -> st.SearchStrategy[tuple[str, bytes | str]]:
     return st.one_of(form_pairs(names).map(lambda p: ("form", p)), raw.map(lambda b: ("raw", b)))
 
 
-content_types = st.sampled_from([FORM, FORM, FORM, f"{FORM}; charset=utf-8", f"{FORM}; charset=utf-16",
+content_types = st.sampled_from([*[FORM] * 8, f"{FORM}; charset=utf-8", f"{FORM}; charset=utf-16",
                                  "application/json", "text/plain", "multipart/form-data; boundary=x", None,
                                  "application/x-www-form-urlencoded;;", "*/*"])
 
@@ -178,8 +208,7 @@ json_content_types = st.sampled_from(["application/json", "application/json", "a
 # --- the property -------------------------------------------------------------------------
 
 
-def send(realm: Realm, path: str, body: tuple[str, object], content_type: str | None,
-         authorization: list[str]):
+def send(realm: Realm, path: str, body: tuple[str, object], authorization: list, content_type: str | None):
     kind, payload = body
     if kind == "form":
         data = urlencode([(k, realm.real(v)) for k, v in payload], quote_via=quote).encode()
@@ -223,53 +252,106 @@ def assert_well_formed(response) -> None:
         assert "['" not in (description or "") and "Traceback" not in raw, raw[:300]
 
 
+def json_requests(bases, keys: list[str], leaves: st.SearchStrategy):
+    """(body, authorization headers) for a JSON endpoint: mostly a valid object edited a little."""
+    def values(_name: str):
+        return st.one_of(leaves, json_values(keys, leaves), text, st.sampled_from(["\ud800", "x\udfff"]), huge)
+
+    edited = st.sampled_from(bases).flatmap(lambda base: st.tuples(
+        mutated(list(base[1].items()), keys, values).map(lambda pairs: ("json", dict(pairs))),
+        st.one_of(st.just(list(base[0])), st.just(list(base[0])), authorizations())))
+    return st.one_of(edited, edited, edited, st.tuples(json_bodies(keys, leaves), authorizations()))
+
+
+BASIC_SVC = (("basic", "svc", "$svc"),)
 TOKEN_PARAMETERS = ["grant_type", "client_id", "client_secret", "scope", "audience", "resource", "subject_token",
                     "subject_token_type", "actor_token", "actor_token_type", "requested_token_type",
                     "client_assertion", "client_assertion_type", "session_token", "refresh_token", "code",
                     "redirect_uri"]
+TOKEN_REQUESTS = [
+    (BASIC_SVC, [("grant_type", "client_credentials"), ("audience", "chat-api"), ("scope", "chat:read")]),
+    ((), [("grant_type", "client_credentials"), ("client_id", "poster"), ("client_secret", "$poster"),
+          ("resource", "chat-api")]),
+    ((), [("grant_type", TOKEN_EXCHANGE), ("client_id", "app-backend"), ("client_secret", "$backend"),
+          ("subject_token", "$assertion"), ("subject_token_type", TOKEN_TYPE_JWT), ("audience", "chat-api")]),
+    ((), [("grant_type", TOKEN_EXCHANGE), ("client_id", "spa"), ("subject_token", "$session"),
+          ("subject_token_type", SESSION_TOKEN_TYPE), ("audience", "chat-api"), ("scope", "chat:read")]),
+    ((), [("grant_type", TOKEN_EXCHANGE), ("client_id", "app-backend"), ("client_secret", "$backend"),
+          ("subject_token", "$token"), ("subject_token_type", ACCESS_TOKEN_TYPE), ("actor_token", "$token"),
+          ("actor_token_type", ACCESS_TOKEN_TYPE), ("requested_token_type", TOKEN_TYPE_JWT)]),
+]
 TOKEN_QUERY_PARAMETERS = ["token", "token_type_hint", "client_id", "client_secret", "client_assertion",
                           "client_assertion_type"]
+INTROSPECTION_REQUESTS = [
+    ((("basic", "chat-rs", "$rs"),), [("token", "$token")]),
+    ((), [("token", "$token"), ("token_type_hint", "access_token"), ("client_id", "chat-rs"),
+          ("client_secret", "$rs")]),
+    (BASIC_SVC, [("token", "$session")]),
+]
+REVOCATION_REQUESTS = [
+    (BASIC_SVC, [("token", "$token"), ("token_type_hint", "access_token")]),
+    ((), [("token", "$token"), ("client_id", "spa")]),
+    ((), [("token", "$assertion"), ("client_id", "poster"), ("client_secret", "$poster")]),
+]
 METADATA = ["client_name", "token_endpoint_auth_method", "grant_types", "scope", "redirect_uris", "jwks",
             "jwks_uri", "audiences", "allow_delegation", "response_types", "software_statement"]
 METADATA_LEAVES = st.sampled_from([
     "https://[::1/cb", "https://app.example/cb", "http://localhost:8080/cb", "https://app.example/cb#x",
     "javascript:alert(1)", "chat:read\tchat:write", "none", "client_secret_basic", "private_key_jwt",
-    "client_credentials", TOKEN_EXCHANGE, "chat-api", ["https://[::1/cb"], [TOKEN_EXCHANGE, "implicit"],
-    {"keys": [{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}]}, {"keys": [{"kty": "oct", "k": "AA"}]},
-    {"keys": "x"}])
+    "client_credentials", TOKEN_EXCHANGE, "chat-api", ["https://[::1/cb"], ["https://app.example/cb", 7],
+    [TOKEN_EXCHANGE, "implicit"], {"keys": [{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}]},
+    {"keys": [{"kty": "oct", "k": "AA"}]}, {"keys": "x"}, "https://jwks.example/keys"])
+BEARER_INITIAL = ("Bearer $initial",)
+REGISTRATIONS = [
+    (BEARER_INITIAL, {"client_name": "web", "token_endpoint_auth_method": "none", "grant_types": [TOKEN_EXCHANGE],
+                      "redirect_uris": ["https://app.example/cb"], "audiences": ["chat-api"], "scope": "chat:read"}),
+    (BEARER_INITIAL, {"client_name": "svc", "grant_types": ["client_credentials"], "audiences": ["chat-api"],
+                      "scope": "chat:read chat:write", "allow_delegation": True}),
+    (BEARER_INITIAL, {"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://jwks.example/keys"}),
+]
 SESSION_FIELDS = ["client_id", "audience", "scope", "name", "email", "custom", "workspace"]
 SESSION_LEAVES = st.sampled_from(["spa", "svc", "chat-api", "chat:read", "chat:read\tchat:write", "a@b.example",
-                                  {"plan": "pro"}, "$session"])
+                                  {"plan": "pro"}, {"deep": [[[[{}]]]]}, "$session", "w1"])
+SESSIONS = [
+    ((), {"client_id": "spa", "audience": "chat-api"}),
+    ((), {"client_id": "spa", "audience": "chat-api", "scope": "chat:read", "name": "Ann", "email": "a@b.example",
+          "custom": {"plan": "pro"}, "workspace": "w1"}),
+]
+
+
+def _form_sessions():
+    """The same fields as a form (``custom`` as JSON text)."""
+    return form_requests([(auth, [(k, json.dumps(v) if isinstance(v, dict) else v) for k, v in body.items()])
+                          for auth, body in SESSIONS], SESSION_FIELDS)
 
 
 @FUZZ
-@given(body=form_bodies(TOKEN_PARAMETERS), content_type=content_types, authorization=authorizations())
-def test_token_endpoint_answers_malformed_requests_with_json_4xx(realm, body, content_type, authorization):
-    send(realm, f"{REALM}/token", body, content_type, authorization)
+@given(request=form_requests(TOKEN_REQUESTS, TOKEN_PARAMETERS), content_type=content_types)
+def test_token_endpoint_answers_malformed_requests_with_json_4xx(realm, request, content_type):
+    send(realm, f"{REALM}/token", *request, content_type)
 
 
 @FUZZ
-@given(body=form_bodies(TOKEN_QUERY_PARAMETERS), content_type=content_types, authorization=authorizations())
-def test_introspection_answers_malformed_requests_with_json_4xx(realm, body, content_type, authorization):
-    send(realm, f"{REALM}/introspect", body, content_type, authorization)
+@given(request=form_requests(INTROSPECTION_REQUESTS, TOKEN_QUERY_PARAMETERS), content_type=content_types)
+def test_introspection_answers_malformed_requests_with_json_4xx(realm, request, content_type):
+    send(realm, f"{REALM}/introspect", *request, content_type)
 
 
 @FUZZ
-@given(body=form_bodies(TOKEN_QUERY_PARAMETERS), content_type=content_types, authorization=authorizations())
-def test_revocation_answers_malformed_requests_with_json_4xx(realm, body, content_type, authorization):
-    send(realm, f"{REALM}/revoke", body, content_type, authorization)
+@given(request=form_requests(REVOCATION_REQUESTS, TOKEN_QUERY_PARAMETERS), content_type=content_types)
+def test_revocation_answers_malformed_requests_with_json_4xx(realm, request, content_type):
+    send(realm, f"{REALM}/revoke", *request, content_type)
 
 
 @FUZZ
-@given(body=json_bodies(METADATA, METADATA_LEAVES), content_type=json_content_types,
-       authorization=st.lists(st.sampled_from(["Bearer $initial", "Bearer $initial", "Bearer $token", "Bearer",
-                                               "Basic c3ZjOng="]) | latin1, max_size=2))
-def test_registration_answers_malformed_metadata_with_json_4xx(realm, body, content_type, authorization):
-    send(realm, f"{REALM}/register", body, content_type, authorization)
+@given(request=json_requests(REGISTRATIONS, METADATA, METADATA_LEAVES), content_type=json_content_types)
+def test_registration_answers_malformed_metadata_with_json_4xx(realm, request, content_type):
+    send(realm, f"{REALM}/register", *request, content_type)
 
 
 @FUZZ
-@given(body=st.one_of(json_bodies(SESSION_FIELDS, SESSION_LEAVES), form_bodies(SESSION_FIELDS)),
-       content_type=st.one_of(json_content_types, content_types), authorization=authorizations())
-def test_sessions_answers_malformed_requests_with_json_4xx(realm, body, content_type, authorization):
-    send(realm, f"{REALM}/sessions", body, content_type, authorization)
+@given(request=st.one_of(st.tuples(json_requests(SESSIONS, SESSION_FIELDS, SESSION_LEAVES), json_content_types),
+                         st.tuples(_form_sessions(), content_types)))
+def test_sessions_answers_malformed_requests_with_json_4xx(realm, request):
+    (body, authorization), content_type = request
+    send(realm, f"{REALM}/sessions", body, authorization, content_type)

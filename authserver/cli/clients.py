@@ -44,6 +44,9 @@ def field_options(update: bool) -> Callable:
         click.option("--jwks-uri", help="URL of the client's public keys (private_key_jwt)."),
         click.option("--redirect-uri", "redirect_uris", multiple=True, help="Redirect URI (repeat)."),
         click.option("--idp", "idps", multiple=True, help="Identity provider name (repeat)."),
+        click.option("--serves", "serves", multiple=True,
+                     help="Chat backend audience this client acts for: it introspects that backend's "
+                          "tokens and may re-exchange tokens addressed to it (repeat)."),
         flag("allow-anonymous", "May create anonymous users (public clients)."),
         flag("allow-delegation", "May act for users (actor tokens)."),
     ]
@@ -56,11 +59,11 @@ def field_options(update: bool) -> Callable:
     return decorate
 
 
-def client_data(grant_types=(), audiences=(), redirect_uris=(), idps=(), jwks_file=None,
+def client_data(grant_types=(), audiences=(), redirect_uris=(), idps=(), serves=(), jwks_file=None,
                 **fields) -> dict:
     data = given(grant_types=tuple(GRANT_ALIASES.get(g, g) for g in grant_types),
-                 audiences=audiences, redirect_uris=redirect_uris, idps=idps, **fields)
-    for name in ("grant_types", "audiences", "redirect_uris", "idps"):
+                 audiences=audiences, redirect_uris=redirect_uris, idps=idps, serves=serves, **fields)
+    for name in ("grant_types", "audiences", "redirect_uris", "idps", "serves"):
         if name in data:
             data[name] = list(data[name])
     if jwks_file is not None:

@@ -12,6 +12,7 @@ partial unique indexes guarantee at most one ``active`` and one ``next`` key per
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -137,10 +138,8 @@ class KeyService:
         self._apply_transitions(realm)
         interval = self._config["KEY_ROTATION_INTERVAL"]
         if interval and self._rotation_due(realm.id, int(self._clock()), interval):
-            try:
+            with contextlib.suppress(Conflict):  # another process rotated first
                 self._add_next_key(realm, self._check_alg(None))
-            except Conflict:
-                pass  # another process rotated first
 
     def _apply_transitions(self, realm: Realm) -> None:
         now = int(self._clock())

@@ -125,7 +125,6 @@ def _apply_secret(realm: Realm, idp: IdentityProvider, wanted: Any) -> str | Non
         raise InvalidInput("shared_secret: true generates one, for a connector that accepts shared secrets")
     secret = new_secret(32)
     idp.secret_sealed = app_state().box.seal(secret.encode(), context=f"idp-secret:{realm.id}:{idp.name}")
-    idp.config = _validated_config(idp.type, {**idp.config, "allow_hs256": True})
     return secret
 
 

@@ -29,10 +29,8 @@ def parse_scope(value: str | None) -> list[str] | None:
 def grant_scopes(requested: list[str] | None, client_scopes: list[str],
                  backend_scopes: list[str] | None, backend_defaults: list[str] | None = None) -> list[str]:
     allowed = [s for s in client_scopes if backend_scopes is None or s in backend_scopes]
-    if requested is None:
-        wanted = backend_defaults if backend_defaults is not None else allowed
-    else:
-        wanted = requested
+    defaults = backend_defaults if backend_defaults is not None else allowed
+    wanted = defaults if requested is None else requested
     granted = [s for s in dict.fromkeys(wanted) if s in allowed]
     if not granted:
         raise InvalidScopeError(description="None of the requested scopes may be granted.")

@@ -142,3 +142,13 @@ def test_bad_input_is_one_line_exit_2(runner, backend, files, args, message):
         cli(runner, "clients", "create", "--realm", "default", "--name", "x", "--audience", "chat-api")
     line = cli_error(runner, *(a.replace("{files}", str(files)) for a in args))
     assert message.replace("{files}", str(files)) in line
+
+
+def test_a_client_that_serves_a_backend(runner):
+    cli(runner, "backends", "create", "--realm", "default", "--audience", "chat-api", "--scopes", "chat:read")
+    created = cli(runner, "clients", "create", "--realm", "default", "--name", "chat api server",
+                  "--client-id", "chat-api-server", "--serves", "chat-api")
+    assert created["serves"] == ["chat-api"]
+    line = cli_error(runner, "clients", "update", "--realm", "default", "chat-api-server",
+                     "--serves", "no-such-backend")
+    assert line.startswith("Error: serves: no chat backend registered for no-such-backend"), line

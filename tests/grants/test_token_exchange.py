@@ -88,9 +88,11 @@ def test_backend_assertion_issues_a_verifiable_chat_jwt(client, backend, clock):
 
 
 def test_same_backend_user_maps_to_the_same_uid(client, backend, clock):
-    first = verified_claims(client, exchange(client, backend, backend.assertion("alice", now=clock()))[1]["access_token"])
-    again = verified_claims(client, exchange(client, backend, backend.assertion("alice", now=clock()))[1]["access_token"])
-    other = verified_claims(client, exchange(client, backend, backend.assertion("bob", now=clock()))[1]["access_token"])
+    def token_for(sub):
+        return exchange(client, backend, backend.assertion(sub, now=clock()))[1]["access_token"]
+
+    first, again = verified_claims(client, token_for("alice")), verified_claims(client, token_for("alice"))
+    other = verified_claims(client, token_for("bob"))
     assert first["uid"] == again["uid"] != other["uid"]
     assert first["jti"] != again["jti"]
 

@@ -80,7 +80,8 @@ def test_bad_session_input_is_a_clear_error(client, setup):
 
 
 def upgrade_form(backend, clock, session_token, sub):
-    return {"grant_type": TOKEN_EXCHANGE, "client_id": "web", "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+    return {"grant_type": TOKEN_EXCHANGE, "client_id": "web",
+            "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
             "subject_token": backend.assertion(sub=sub, now=clock()), "session_token": session_token,
             "audience": AUDIENCE}
 

@@ -106,7 +106,8 @@ def test_second_device_merges_into_existing_user_and_revocation_is_seen(live, up
     assert merged.status_code == 200, merged.text
     body = merged.json()
     assert body["upgrade"]["outcome"] == "merged"
-    assert verifier.verify(body["access_token"])["uid"] == verifier.verify(first["access_token"])["uid"] != laptop["_id"]
+    merged_uid = verifier.verify(body["access_token"])["uid"]
+    assert merged_uid == verifier.verify(first["access_token"])["uid"] != laptop["_id"]
 
     credentials = {"client_id": "chat-api-server", "client_secret": live["checker_secret"]}
     assert verifier.introspect(body["access_token"], **credentials)["active"] is True

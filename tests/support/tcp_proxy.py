@@ -50,10 +50,8 @@ class TcpProxy:
     def cut(self) -> None:
         """Refuse new connections and break the open ones."""
         self._open = False
-        try:
+        with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-        except OSError:
-            pass
         self._listener.close()
         for s in self._sockets:
             try:

@@ -18,7 +18,8 @@ connection's shared secret when the configuration allows it:
 Config::
 
     algorithms   allowed asymmetric algorithms (default: all of ASYMMETRIC_ALGORITHMS)
-    allow_hs256  also accept HS256 with the connection's shared secret (default false)
+    allow_hs256  accept HS256 when the connection holds a shared secret (default true; the
+                 secret exists only when an admin asked the server to generate one)
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class BackendAssertionConnector(Connector):
         return {
             "algorithms": _config.algorithms(algorithms) if algorithms is not None
             else ASYMMETRIC_ALGORITHMS,
-            "allow_hs256": _config.boolean(config.get("allow_hs256", False), "allow_hs256"),
+            "allow_hs256": _config.boolean(config.get("allow_hs256", True), "allow_hs256"),
         }
 
     def verify(self, token: str, token_type: str, request: VerificationRequest) -> Identity:
