@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from authserver.edge.jose_compact import MalformedToken, parse_compact
+
 CONNECTOR_GROUP = "authserver.connectors"
 PROFILE_GROUP = "authserver.token_profiles"
 
@@ -109,8 +111,6 @@ def read_compact_jws(token: str, max_bytes: int) -> tuple[dict[str, Any], dict[s
 
     Connectors use it instead of their own JSON parsing, so every plugin reads tokens the
     way the core does."""
-    from authserver.edge.jose_compact import MalformedToken, parse_compact
-
     try:
         parsed = parse_compact(token, max_bytes)
     except MalformedToken as exc:

@@ -8,6 +8,7 @@ from authserver.admin import actor, admin_required, json_body
 from authserver.registry import clients as service
 from authserver.registry import validation
 from authserver.registry.realms import get_realm
+from authserver.tokens.revocation import revoke_client_tokens
 
 blueprint = Blueprint("clients", __name__, url_prefix="/realms/<realm>/clients")
 
@@ -68,6 +69,4 @@ def enable_client(realm: str, client_id: str):
 @blueprint.post("/<client_id>/revoke-tokens")
 @admin_required
 def revoke_tokens(realm: str, client_id: str):
-    from authserver.tokens.revocation import revoke_client_tokens
-
     return jsonify(revoke_client_tokens(get_realm(realm), client_id, actor()).to_dict())

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from authserver.errors import InvalidInput
@@ -141,6 +142,4 @@ def scrubbed(value: Any) -> Any:
 
 
 def _now() -> int:
-    from authserver.state import app_state  # the app state builds the key service, which publishes
-
-    return int(app_state().clock())
+    return int(current_app.extensions["authserver"].clock())

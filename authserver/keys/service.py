@@ -91,9 +91,9 @@ class KeyService:
         return entry
 
     def _load(self, realm_name: str) -> _RealmKeys:
-        from authserver.registry.realms import get_realm  # realms builds on this module
-
-        realm = get_realm(realm_name)
+        realm = db.session.scalar(select(Realm).where(Realm.name == realm_name))
+        if realm is None:
+            raise NotFound(f"no realm named {realm_name!r}")
         self.maintain(realm)
         keys = self.list_keys(realm)
         now = self._clock()

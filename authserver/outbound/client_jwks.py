@@ -11,6 +11,7 @@ from collections.abc import Callable
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from authserver.edge.json_input import parse_json
 from authserver.errors import InvalidInput
 from authserver.outbound.http_client import RequestsHttpClient
 from authserver.plugin_api import UpstreamUnavailable
@@ -36,7 +37,6 @@ class ClientKeys:
         return None
 
     def _fetch(self, uri: str) -> KeySet | None:
-        from authserver.edge.json_input import parse_json
         from authserver.registry.clients import public_jwks  # clients validate keys the same way
 
         cached = self._cache.get(uri)

@@ -12,17 +12,15 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from authserver.crypto import new_secret
 from authserver.errors import InvalidInput, NotFound
 from authserver.events.outbox import publish
 from authserver.extensions import db
-from authserver.models import ChatBackend, Client, Realm
+from authserver.keys.public_jwks import public_jwks
+from authserver.models import ChatBackend, Client, IdentityProvider, Realm
 from authserver.models.client import AUTH_METHODS, PRIVATE_KEY_JWT, PUBLIC, SECRET_METHODS
-from authserver.plugin_api import ASYMMETRIC_ALGORITHMS
 from authserver.registry import audit, validation
 from authserver.registry.row_cache import cached
 from authserver.registry.transactions import commit_admin_change, commit_or_conflict
@@ -238,9 +236,8 @@ def _scopes(realm: Realm, client: Client, value: Any) -> list[str]:
 
 def _idps(realm: Realm, value: Any) -> list[str]:
     names = validation.string_list(value, "idps")
-    from authserver.registry.idps import known_idp_names  # IdP connections build on clients
-
-    unknown = sorted(set(names) - known_idp_names(realm))
+    known = set(db.session.scalars(select(IdentityProvider.name).where(IdentityProvider.realm_id == realm.id)))
+    unknown = sorted(set(names) - known)
     if unknown:
         raise InvalidInput(f"idps: no identity provider named {', '.join(unknown)}")
     return names
@@ -255,26 +252,3 @@ def _apply_keys(client: Client, data: dict[str, Any]) -> None:
         raise InvalidInput("jwks: give either jwks or jwks_uri, not both (RFC 7591 §2)")
     if client.auth_method == PRIVATE_KEY_JWT and not (client.jwks or client.jwks_uri):
         raise InvalidInput("jwks: private_key_jwt needs the client's public keys (jwks or jwks_uri)")
-
-
-PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
-MIN_RSA_BITS = 2048
-
-
-def public_jwks(value: Any) -> dict:
-    """A JWKS of public signing keys only; a private or symmetric key is refused."""
-    if not isinstance(value, dict) or not isinstance(value.get("keys"), list) or not value["keys"]:
-        raise InvalidInput('jwks: must be a JSON Web Key Set {"keys": [...]} with at least one key')
-    for key in value["keys"]:
-        if not isinstance(key, dict) or PRIVATE_MEMBERS & set(key):
-            raise InvalidInput("jwks: only public keys may be registered (found private or symmetric key material)")
-        if "alg" in key and key["alg"] not in ASYMMETRIC_ALGORITHMS:
-            raise InvalidInput(f"jwks: algorithm {key['alg']!r} is not allowed")
-    try:
-        keys = KeySet.import_key_set(value)
-    except (JoseError, ValueError, TypeError, KeyError) as exc:
-        raise InvalidInput(f"jwks: not a valid JSON Web Key Set ({exc.__class__.__name__})") from None
-    for key in keys.keys:
-        if key.key_type == "RSA" and key.raw_value.key_size < MIN_RSA_BITS:
-            raise InvalidInput(f"jwks: RSA keys must be at least {MIN_RSA_BITS} bits (RFC 7518 section 3.3)")
-    return value
