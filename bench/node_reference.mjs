@@ -32,6 +32,7 @@ const provider = new Provider(`http://127.0.0.1:${PORT}`, {
     redirect_uris: [],
     token_endpoint_auth_method: 'client_secret_post',
     scope: SCOPE,
+    id_token_signed_response_alg: 'ES256',
   }],
   jwks: { keys: [{ ...signing, kid: 'bench', alg: 'ES256', use: 'sig' }] },
   scopes: [SCOPE],

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 
 from authserver.admin import admin_required, query_str
 from authserver.registry.realms import get_realm
+from authserver.state import app_state
 from authserver.tokens import usage as service
 
 blueprint = Blueprint("usage", __name__, url_prefix="/realms/<realm>/usage")
@@ -14,4 +15,4 @@ blueprint = Blueprint("usage", __name__, url_prefix="/realms/<realm>/usage")
 @blueprint.get("")
 @admin_required(query=("month",))
 def usage_report(realm: str):
-    return jsonify(service.report(get_realm(realm), query_str("month")))
+    return jsonify(service.report(get_realm(realm), query_str("month"), app_state().clock()))

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from authserver.cli.options import realm_option
 from authserver.cli.output import emit_json, emit_table, json_option, text
 from authserver.registry.realms import get_realm
+from authserver.state import app_state
 from authserver.tokens import usage as service
 
 COLUMNS = ("client_id", "idp", "anonymous", "users")
@@ -27,7 +28,7 @@ def usage_command(realm: str, month: str | None, fmt: str | None, as_json: bool)
     """Monthly active users of REALM, by client and identity provider."""
     if as_json and fmt not in (None, "json"):
         raise click.UsageError(f"--json and --format {fmt}: choose one")
-    report = service.report(get_realm(realm), month)
+    report = service.report(get_realm(realm), month, app_state().clock())
     if as_json or fmt == "json":
         emit_json(report)
     elif fmt == "csv":

@@ -13,6 +13,7 @@ from joserfc.jwk import KeySet
 
 from authserver.edge.json_input import parse_json
 from authserver.errors import InvalidInput
+from authserver.keys.public_jwks import public_jwks
 from authserver.outbound.http_client import RequestsHttpClient
 from authserver.plugin_api import UpstreamUnavailable
 
@@ -37,7 +38,6 @@ class ClientKeys:
         return None
 
     def _fetch(self, uri: str) -> KeySet | None:
-        from authserver.registry.clients import public_jwks  # clients validate keys the same way
 
         cached = self._cache.get(uri)
         if cached and cached[0] > self._clock():

@@ -59,10 +59,9 @@ def record(recorded: Recorded, realm: Realm, month: str, user: User, client_id: 
     return key
 
 
-def report(realm: Realm, month: str | None = None) -> dict:
-    from authserver.state import app_state  # the state builds on this module
-
-    month = month or month_of(app_state().clock())
+def report(realm: Realm, month: str | None, now: float) -> dict:
+    """Unique users of ``month`` (default: the month of ``now``), by client and IdP."""
+    month = month or month_of(now)
     if not isinstance(month, str) or not MONTH.fullmatch(month):
         raise InvalidInput(f"month: expected YYYY-MM, got {month!r}")
     base = select(MonthlyUsage).where(MonthlyUsage.realm_id == realm.id, MonthlyUsage.month == month)

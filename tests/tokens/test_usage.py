@@ -35,7 +35,7 @@ def rows(app) -> int:
 
 def report(app, month=None) -> dict:
     with app.app_context():
-        return usage.report(get_realm("default"), month)
+        return usage.report(get_realm("default"), month, app.extensions["authserver"].clock())
 
 
 def test_five_exchanges_in_a_month_count_once_with_one_row(app, client, backend, clock):
@@ -97,7 +97,7 @@ def test_anonymous_and_identified_are_apart(app, client, backend, clock):
         state = app.extensions["authserver"]
         usage.record(state.usage, realm, usage.month_of(clock()), anonymous, "chat-web", "-", anonymous=True)
         db.session.commit()
-        result = usage.report(realm)
+        result = usage.report(realm, None, clock())
     assert (result["active_users"], result["identified_users"], result["anonymous_users"]) == (2, 1, 1)
 
 
