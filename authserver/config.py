@@ -1,74 +1,27 @@
 """Configuration: defaults, then the instance file, then ``AUTHSERVER_*`` environment variables.
 
-Every setting is checked at start-up (:func:`validate_config`); a bad one stops the app
+:data:`SETTINGS` is the one table of every setting: its default, the check its value must pass
+and what it means. Start-up runs the checks and the :data:`RULES` between settings
+(:func:`validate_config`); a bad value, or a name that is no setting (a typo), stops the app
 with a :class:`ConfigError` naming the key, so nothing fails later at the first request.
+``authserver config reference`` renders the same table as ``docs/configuration.md``.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from flask import Config, Flask
+
+ENV_PREFIX = "AUTHSERVER_"
 SIGNING_ALGORITHMS = ("ES256", "RS256", "EdDSA")
 _REALM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")  # as authserver.registry.realms
-
-DEFAULTS: dict[str, Any] = {
-    "SQLALCHEMY_DATABASE_URI": None,  # None: SQLite file in the instance folder
-    "SQLALCHEMY_ENGINE_OPTIONS": {},
-    "ISSUER_BASE_URL": None,  # None: taken from each request (development only)
-    "DEFAULT_SIGNING_ALG": "ES256",
-    "RSA_KEY_SIZE": 2048,
-    "JWKS_MAX_AGE": 300,  # Cache-Control max-age of /jwks, seconds
-    "KEY_PREPUBLICATION_SECONDS": 900,  # a `next` key is published this long before it signs
-    "KEY_ROTATION_INTERVAL": 0,  # rotate automatically when the active key is this old; 0 = off
-    "KEY_CACHE_SECONDS": 30,  # how long a process trusts its in-memory copy of a realm's keys
-    "MAX_TOKEN_LIFETIME": 3600,  # cap on any token we issue, seconds
-    "DEFAULT_TOKEN_LIFETIME": 900,
-    "CLOCK_SKEW_SECONDS": 60,
-    "MAX_SUBJECT_TOKEN_BYTES": 16 * 1024,  # subject and actor tokens larger than this are refused unparsed
-    "SQLITE_BUSY_TIMEOUT_MS": 5000,
-    "MAX_CONTENT_LENGTH": 64 * 1024,
-    "ROW_CACHE_SECONDS": 5,  # clients, backends, IdP connections cached this long per process; 0 = off
-    "ANONYMOUS_SESSION_LIMIT": 30,  # anonymous sessions one client may create per source address…
-    "ANONYMOUS_SESSION_WINDOW": 3600,  # …in this many seconds
-    "ADMIN_REALM": "default",  # tokens of this realm's admin clients administer every realm
-    # Production (authserver.edge.limits, authserver.observability, authserver.outbound.http_client)
-    "REDIS_URL": None,  # shared rate-limit counters; None: the database
-    "REDIS_KEY_PREFIX": "authserver:rl:",
-    "TOKEN_RATE_LIMIT": 60_000,  # token requests per client per window; 0 = off
-    "TOKEN_RATE_WINDOW": 60,
-    "AUTH_FAILURE_LIMIT": 10,  # failed client authentications per client and address; 0 = off
-    "AUTH_FAILURE_WINDOW": 300,
-    "TRUSTED_PROXIES": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
-    "UPSTREAM_CONNECT_TIMEOUT": 3.05,  # seconds, outbound calls to upstream IdPs
-    "UPSTREAM_READ_TIMEOUT": 5.0,
-    "UPSTREAM_TOTAL_TIMEOUT": 10.0,  # deadline for a whole upstream call, however slowly it trickles
-    "LOG_FORMAT": "json",  # json | text; tests keep Flask's default logging
-    "LOG_LEVEL": "INFO",
-    # Webhooks (authserver.events): Standard Webhooks delivery by `authserver worker`
-    "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": False,  # deliver to loopback/private/link-local addresses (tests, labs)
-    "WEBHOOK_CONNECT_TIMEOUT": 3.0,  # seconds to connect to a receiver
-    "WEBHOOK_TIMEOUT": 10.0,  # deadline for a whole delivery attempt, seconds
-    "WEBHOOK_MAX_RESPONSE_BYTES": 4096,  # of a receiver's answer, read and kept as an excerpt
-    "WEBHOOK_RETRY_BASE_SECONDS": 5,  # first retry after about this long, doubling each time…
-    "WEBHOOK_RETRY_MAX_SECONDS": 3600,  # …up to this
-    "WEBHOOK_MAX_AGE_SECONDS": 3 * 86400,  # a delivery still failing this long after its event is dead
-    "WEBHOOK_CLAIM_SECONDS": 60,  # a worker's claim on a delivery expires after this (crash recovery)
-    "WEBHOOK_POLL_SECONDS": 1.0,  # how often an idle worker looks for due deliveries
-    "WEBHOOK_SECRET_OVERLAP_SECONDS": 86400,  # after rotate-secret, the old secret signs too this long
-    "WEBHOOK_RETENTION_SECONDS": 14 * 86400,  # finished deliveries and their events are kept this long
-}
-
-_POSITIVE_INTS = ("ANONYMOUS_SESSION_LIMIT", "ANONYMOUS_SESSION_WINDOW", "JWKS_MAX_AGE",
-                  "KEY_PREPUBLICATION_SECONDS", "KEY_CACHE_SECONDS", "MAX_TOKEN_LIFETIME",
-                  "DEFAULT_TOKEN_LIFETIME", "SQLITE_BUSY_TIMEOUT_MS", "MAX_CONTENT_LENGTH",
-                  "MAX_SUBJECT_TOKEN_BYTES")
-_NON_NEGATIVE_INTS = ("KEY_ROTATION_INTERVAL", "CLOCK_SKEW_SECONDS", "TOKEN_RATE_LIMIT",
-                      "AUTH_FAILURE_LIMIT", "TRUSTED_PROXIES")
-_PRODUCTION_POSITIVE_INTS = ("TOKEN_RATE_WINDOW", "AUTH_FAILURE_WINDOW")
 
 
 class ConfigError(Exception):
@@ -79,101 +32,270 @@ class ConfigError(Exception):
         self.key = key
 
 
-def default_database_uri(instance_path: str) -> str:
-    return "sqlite:///" + os.path.join(instance_path, "authserver.db")
+# --- the checks a value must pass, each able to say what it accepts ---------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    accepts: str  # for people: the reference and the error messages
+    test: Callable[[Any], bool]
+    optional: bool = False  # None (the setting's "unset") is accepted too
+
+    def __call__(self, key: str, value: Any) -> None:
+        if value is None and self.optional:
+            return
+        if not self.test(value):
+            raise ConfigError(key, f"must be {self.accepts}, got {_shown(key, value)}")
+
+
+def _shown(key: str, value: Any) -> str:
+    return "a secret value" if key.startswith("SECRET_KEY") else repr(value)
+
+
+def integer(minimum: int, multiple_of: int = 1) -> Check:
+    extra = f", a multiple of {multiple_of}" if multiple_of > 1 else ""
+    return Check(f"an integer >= {minimum}{extra}",
+                 lambda v: _is_int(v) and v >= minimum and v % multiple_of == 0)
+
+
+def seconds(maximum: float = 60) -> Check:
+    return Check(f"a number of seconds in (0, {maximum:g}]",
+                 lambda v: (_is_int(v) or isinstance(v, float)) and 0 < v <= maximum)
+
+
+def one_of(*choices: str) -> Check:
+    return Check(" or ".join(choices), lambda v: v in choices)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _base_url(value: Any) -> bool:
+    parsed = urlparse(value) if isinstance(value, str) else None
+    return bool(parsed and parsed.scheme in ("http", "https") and parsed.netloc
+                and not parsed.query and not parsed.fragment and not value.endswith("/"))
+
+
+def _database_url(value: Any) -> bool:
+    return isinstance(value, str) and (value.startswith("sqlite:") or value.startswith("postgresql+psycopg:"))
+
+
+def _secret(value: Any) -> bool:
+    return isinstance(value, str) and len(value) >= 32
+
+
+BOOLEAN = Check("true or false", lambda v: isinstance(v, bool))
+TEXT = Check("a string", lambda v: isinstance(v, str))
+MAPPING = Check("a JSON object (a dict)", lambda v: isinstance(v, dict))
+SECRET = Check("a string of at least 32 characters (run `authserver init` to generate the instance "
+               "config)", _secret)
+SECRET_LIST = Check("a list of strings of at least 32 characters",
+                    lambda v: isinstance(v, list) and all(_secret(k) for k in v))
+BASE_URL = Check("an absolute http(s) URL without query, fragment or trailing slash", _base_url,
+                 optional=True)
+DATABASE_URL = Check("a sqlite:// or postgresql+psycopg:// URL (psycopg 3)", _database_url)
+REDIS_URL = Check("a redis://, rediss:// or unix:// URL",
+                  lambda v: isinstance(v, str) and v.startswith(("redis://", "rediss://", "unix://")),
+                  optional=True)
+REALM = Check("a realm name (lower-case letters, digits, inner hyphens)",
+              lambda v: isinstance(v, str) and bool(_REALM_NAME.match(v)))
+
+
+# --- every setting ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    check: Check
+    meaning: str
+    section: str
+    default_text: str | None = None  # when the default is computed, say how
+    secret: bool = False  # redacted wherever the configuration is shown
+
+
+def _settings(section: str, *rows: tuple) -> list[Setting]:
+    return [Setting(name, default, check, meaning, section, *extra) for name, default, check, meaning, *extra
+            in rows]
+
+
+SETTINGS: tuple[Setting, ...] = tuple([
+    *_settings(
+        "Secrets and storage",
+        ("SECRET_KEY", None, SECRET, "Seals signing keys, IdP secrets and vendor credentials in the database "
+         "and keys the hashes of client secrets. Every host of one database needs the same one.",
+         "none: `authserver init` writes one into instance/config.py", True),
+        ("SECRET_KEY_FALLBACKS", [], SECRET_LIST, "Older SECRET_KEYs that still open what they sealed, "
+         "during a SECRET_KEY rotation (`authserver secrets reseal`).", None, True),
+        ("SQLALCHEMY_DATABASE_URI", None, DATABASE_URL, "The database. Production: PostgreSQL "
+         "(postgresql+psycopg://…).", "SQLite file authserver.db in the instance folder"),
+        ("SQLALCHEMY_ENGINE_OPTIONS", {}, MAPPING, "SQLAlchemy create_engine() options (pool size, …)."),
+        ("SQLITE_BUSY_TIMEOUT_MS", 5000, integer(1), "How long a SQLite writer waits for the lock."),
+    ),
+    *_settings(
+        "Issuer and signing keys",
+        ("ISSUER_BASE_URL", None, BASE_URL, "Public base URL; a realm's issuer is {base}/realms/{realm}.",
+         "taken from each request (development only)"),
+        ("ADMIN_REALM", "default", REALM, "Tokens of this realm's admin clients administer every realm."),
+        ("DEFAULT_SIGNING_ALG", "ES256", one_of(*SIGNING_ALGORITHMS), "Algorithm of new signing keys."),
+        ("RSA_KEY_SIZE", 2048, integer(2048, multiple_of=8), "Bits of new RSA signing keys."),
+        ("JWKS_MAX_AGE", 300, integer(1), "Cache-Control max-age of /jwks and discovery, seconds."),
+        ("KEY_PREPUBLICATION_SECONDS", 900, integer(1), "A `next` key is published this long before "
+         "it signs."),
+        ("KEY_ROTATION_INTERVAL", 0, integer(0), "Rotate automatically when the active key is this old, "
+         "seconds; 0 = off."),
+        ("KEY_CACHE_SECONDS", 30, integer(1), "How long a process trusts its in-memory copy of a realm's "
+         "keys."),
+    ),
+    *_settings(
+        "Tokens and requests",
+        ("MAX_TOKEN_LIFETIME", 3600, integer(1), "Cap on any token we issue, seconds."),
+        ("DEFAULT_TOKEN_LIFETIME", 900, integer(1), "Lifetime of a token when its chat backend sets none."),
+        ("CLOCK_SKEW_SECONDS", 60, integer(0), "Leeway when checking exp/nbf/iat of tokens we receive."),
+        ("MAX_SUBJECT_TOKEN_BYTES", 16 * 1024, integer(1), "Subject and actor tokens larger than this are "
+         "refused unparsed."),
+        ("MAX_CONTENT_LENGTH", 64 * 1024, integer(1), "Request bodies larger than this get 413."),
+        ("ROW_CACHE_SECONDS", 5, integer(0), "Clients, backends and IdP connections are cached this long "
+         "per process; 0 = off."),
+        ("ANONYMOUS_SESSION_LIMIT", 30, integer(1), "Anonymous sessions one client may create per source "
+         "address…"),
+        ("ANONYMOUS_SESSION_WINDOW", 3600, integer(1), "…in this many seconds."),
+    ),
+    *_settings(
+        "Production",
+        ("REDIS_URL", None, REDIS_URL, "Shared rate-limit counters.", "none: the database"),
+        ("REDIS_KEY_PREFIX", "authserver:rl:", TEXT, "Prefix of the rate-limit keys in Redis."),
+        ("TOKEN_RATE_LIMIT", 60_000, integer(0), "Token requests per client per window; 0 = off."),
+        ("TOKEN_RATE_WINDOW", 60, integer(1), "Window of TOKEN_RATE_LIMIT, seconds."),
+        ("AUTH_FAILURE_LIMIT", 10, integer(0), "Failed client authentications per client and address per "
+         "window; 0 = off."),
+        ("AUTH_FAILURE_WINDOW", 300, integer(1), "Window of AUTH_FAILURE_LIMIT, seconds."),
+        ("TRUSTED_PROXIES", 0, integer(0), "Reverse proxies in front that set X-Forwarded-For/-Proto/-Host."),
+        ("UPSTREAM_CONNECT_TIMEOUT", 3.05, seconds(), "Connect timeout of calls to upstream IdPs."),
+        ("UPSTREAM_READ_TIMEOUT", 5.0, seconds(), "Read timeout of calls to upstream IdPs."),
+        ("UPSTREAM_TOTAL_TIMEOUT", 10.0, seconds(), "Deadline for a whole upstream call, however slowly it "
+         "trickles."),
+        ("LOG_FORMAT", "json", one_of("json", "text"), "One JSON object per line, or text."),
+        ("LOG_LEVEL", "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR"), "Least severe level logged."),
+    ),
+    *_settings(
+        "Webhooks (`authserver worker`)",
+        ("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False, BOOLEAN, "Deliver to loopback, private and link-local "
+         "addresses (tests, labs)."),
+        ("WEBHOOK_CONNECT_TIMEOUT", 3.0, seconds(), "Seconds to connect to a receiver."),
+        ("WEBHOOK_TIMEOUT", 10.0, seconds(), "Deadline for a whole delivery attempt, seconds."),
+        ("WEBHOOK_MAX_RESPONSE_BYTES", 4096, integer(1), "Of a receiver's answer, read and kept as an "
+         "excerpt."),
+        ("WEBHOOK_RETRY_BASE_SECONDS", 5, integer(1), "First retry after about this long, doubling each "
+         "time…"),
+        ("WEBHOOK_RETRY_MAX_SECONDS", 3600, integer(1), "…up to this."),
+        ("WEBHOOK_MAX_AGE_SECONDS", 3 * 86400, integer(1), "A delivery still failing this long after its "
+         "event is dead."),
+        ("WEBHOOK_CLAIM_SECONDS", 60, integer(1), "A worker's claim on a delivery expires after this (crash "
+         "recovery)."),
+        ("WEBHOOK_POLL_SECONDS", 1.0, seconds(), "How often an idle worker looks for due deliveries."),
+        ("WEBHOOK_SECRET_OVERLAP_SECONDS", 86400, integer(0), "After rotate-secret, the old secret signs too "
+         "this long."),
+        ("WEBHOOK_RETENTION_SECONDS", 14 * 86400, integer(1), "Finished deliveries and their events are kept "
+         "this long."),
+    ),
+])
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS if s.name != "SECRET_KEY"}
+SECRET_SETTINGS = frozenset(s.name for s in SETTINGS if s.secret)
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str  # the setting the error names
+    requirement: str
+    holds: Callable[[Mapping[str, Any]], bool]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("KEY_PREPUBLICATION_SECONDS", "must be longer than JWKS_MAX_AGE, so every JWKS cache sees a new "
+         "key before it signs", lambda c: c["KEY_PREPUBLICATION_SECONDS"] > c["JWKS_MAX_AGE"]),
+    Rule("KEY_CACHE_SECONDS", "must not exceed JWKS_MAX_AGE",
+         lambda c: c["KEY_CACHE_SECONDS"] <= c["JWKS_MAX_AGE"]),
+    Rule("DEFAULT_TOKEN_LIFETIME", "must not exceed MAX_TOKEN_LIFETIME",
+         lambda c: c["DEFAULT_TOKEN_LIFETIME"] <= c["MAX_TOKEN_LIFETIME"]),
+    Rule("WEBHOOK_CONNECT_TIMEOUT", "must not exceed WEBHOOK_TIMEOUT",
+         lambda c: c["WEBHOOK_CONNECT_TIMEOUT"] <= c["WEBHOOK_TIMEOUT"]),
+    Rule("WEBHOOK_CLAIM_SECONDS", "must be longer than WEBHOOK_TIMEOUT, so a claim outlives the attempt it "
+         "covers", lambda c: c["WEBHOOK_CLAIM_SECONDS"] > c["WEBHOOK_TIMEOUT"]),
+    Rule("WEBHOOK_RETRY_BASE_SECONDS", "must not exceed WEBHOOK_RETRY_MAX_SECONDS",
+         lambda c: c["WEBHOOK_RETRY_BASE_SECONDS"] <= c["WEBHOOK_RETRY_MAX_SECONDS"]),
+)
+
+#: ``AUTHSERVER_*`` environment variables that are not settings, and who reads them.
+OTHER_ENVIRONMENT: dict[str, str] = {
+    "INSTANCE_PATH": "the instance folder (default: instance/ of the checkout)",
+    "TEST_DATABASE_URL": "the test suite: run on this PostgreSQL database instead of SQLite",
+    "TEST_POSTGRES_URL": "scripts/test: also run the suite on this PostgreSQL database",
+    "ISSUER": "examples/chat_backend: authserver's realm issuer URL",
+    "WEBHOOK_SECRETS": "examples/chat_backend: the webhook secrets it accepts",
+}
+#: Settings of Flask and Flask-SQLAlchemy themselves, accepted as they document them.
+LIBRARY_SETTINGS = frozenset(Flask.default_config) | {
+    "SQLALCHEMY_BINDS", "SQLALCHEMY_ECHO", "SQLALCHEMY_RECORD_QUERIES", "SQLALCHEMY_TRACK_MODIFICATIONS"}
 
 
 def validate_config(config: Mapping[str, Any]) -> None:
     """Raise :class:`ConfigError` for the first unusable setting."""
-    secret = config.get("SECRET_KEY")
-    if not isinstance(secret, str) or len(secret) < 32:
-        raise ConfigError("SECRET_KEY", "must be a string of at least 32 characters "
-                          "(run `authserver init` to generate the instance config)")
-    for key in _POSITIVE_INTS:
-        _require_int(config, key, minimum=1)
-    for key in _NON_NEGATIVE_INTS:
-        _require_int(config, key, minimum=0)
-    if config["DEFAULT_SIGNING_ALG"] not in SIGNING_ALGORITHMS:
-        raise ConfigError("DEFAULT_SIGNING_ALG", f"must be one of {', '.join(SIGNING_ALGORITHMS)}")
-    if _require_int(config, "RSA_KEY_SIZE", minimum=2048) % 8:
-        raise ConfigError("RSA_KEY_SIZE", "must be a multiple of 8")
-    if config["KEY_PREPUBLICATION_SECONDS"] <= config["JWKS_MAX_AGE"]:
-        raise ConfigError("KEY_PREPUBLICATION_SECONDS",
-                          "must be longer than JWKS_MAX_AGE, so every JWKS cache sees a new key "
-                          "before it signs")
-    if config["KEY_CACHE_SECONDS"] > config["JWKS_MAX_AGE"]:
-        raise ConfigError("KEY_CACHE_SECONDS", "must not exceed JWKS_MAX_AGE")
-    if config["DEFAULT_TOKEN_LIFETIME"] > config["MAX_TOKEN_LIFETIME"]:
-        raise ConfigError("DEFAULT_TOKEN_LIFETIME", "must not exceed MAX_TOKEN_LIFETIME")
-    if not isinstance(config["ADMIN_REALM"], str) or not _REALM_NAME.match(config["ADMIN_REALM"]):
-        raise ConfigError("ADMIN_REALM", f"must be a realm name, got {config['ADMIN_REALM']!r}")
-    _validate_base_url(config.get("ISSUER_BASE_URL"))
-    _validate_production(config)
-    _validate_webhooks(config)
-    _validate_database_uri(config.get("SQLALCHEMY_DATABASE_URI"))
+    for setting in SETTINGS:
+        setting.check(setting.name, config.get(setting.name))
+    for rule in RULES:
+        if not rule.holds(config):
+            raise ConfigError(rule.key, rule.requirement)
 
 
-def _require_int(config: Mapping[str, Any], key: str, minimum: int) -> int:
-    value = config.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(key, f"must be an integer >= {minimum}, got {value!r}")
-    return value
+# --- the layers ------------------------------------------------------------------------------
 
 
-def _validate_base_url(value: Any) -> None:
-    if value is None:
+@dataclass
+class Layers:
+    """The values of the instance file and of the environment, before they are merged."""
+
+    instance_file: str
+    from_file: dict[str, Any]
+    from_environment: dict[str, Any]
+
+    def merged(self) -> dict[str, Any]:
+        return {**DEFAULTS, **self.from_file, **self.from_environment}
+
+    def source(self, key: str) -> str:
+        if key in self.from_environment:
+            return "environment"
+        return "instance file" if key in self.from_file else "default"
+
+
+def read_layers(instance_path: str) -> Layers:
+    """Read ``config.py`` and the ``AUTHSERVER_*`` variables, refusing unknown names."""
+    path = os.path.join(instance_path, "config.py")
+    from_file = Config(instance_path)
+    from_file.from_pyfile(path, silent=True)
+    for name in from_file:
+        _refuse_unknown(name, name, f" (in {path})")
+    for variable in sorted(os.environ):
+        if variable.startswith(ENV_PREFIX) and variable[len(ENV_PREFIX):] not in OTHER_ENVIRONMENT:
+            _refuse_unknown(variable, variable[len(ENV_PREFIX):].split("__")[0], "")
+    environment = Config(instance_path)
+    environment.from_prefixed_env(ENV_PREFIX.rstrip("_"))
+    for name in OTHER_ENVIRONMENT:
+        environment.pop(name, None)
+    return Layers(path, dict(from_file), dict(environment))
+
+
+def _refuse_unknown(shown: str, name: str, where: str) -> None:
+    if name in BY_NAME or name in LIBRARY_SETTINGS:
         return
-    parsed = urlparse(value) if isinstance(value, str) else None
-    if not parsed or parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ConfigError("ISSUER_BASE_URL", f"must be an absolute http(s) URL, got {value!r}")
-    if parsed.query or parsed.fragment or value.endswith("/"):
-        raise ConfigError("ISSUER_BASE_URL", "must have no query, fragment or trailing slash")
+    prefix = shown[:len(shown) - len(name)] if shown.endswith(name) else ""
+    near = difflib.get_close_matches(name, [*BY_NAME, *LIBRARY_SETTINGS], n=1, cutoff=0.6)
+    hint = f"did you mean {prefix}{near[0]}?" if near else "see `authserver config reference`"
+    raise ConfigError(shown, f"unknown setting{where}; {hint}")
 
 
-def _validate_database_uri(value: Any) -> None:
-    if not isinstance(value, str) or not value.startswith(("sqlite:", "postgresql")):
-        raise ConfigError("SQLALCHEMY_DATABASE_URI",
-                          f"must be a sqlite:// or postgresql+psycopg:// URL, got {value!r}")
-    if value.startswith("postgresql://") or value.startswith("postgresql+psycopg2"):
-        raise ConfigError("SQLALCHEMY_DATABASE_URI",
-                          "use the psycopg 3 driver: postgresql+psycopg://…")
-
-
-def _validate_production(config: Mapping[str, Any]) -> None:
-    for key in _PRODUCTION_POSITIVE_INTS:
-        _require_int(config, key, minimum=1)
-    for key in ("UPSTREAM_CONNECT_TIMEOUT", "UPSTREAM_READ_TIMEOUT", "UPSTREAM_TOTAL_TIMEOUT"):
-        value = config.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
-            raise ConfigError(key, f"must be a number of seconds in (0, 60], got {value!r}")
-    url = config.get("REDIS_URL")
-    if url is not None and (not isinstance(url, str)
-                            or not url.startswith(("redis://", "rediss://", "unix://"))):
-        raise ConfigError("REDIS_URL", f"must be a redis:// or rediss:// URL, got {url!r}")
-    if config.get("LOG_FORMAT") not in ("json", "text"):
-        raise ConfigError("LOG_FORMAT", f"must be json or text, got {config.get('LOG_FORMAT')!r}")
-    if config.get("LOG_LEVEL") not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
-
-
-_WEBHOOK_INTS = ("WEBHOOK_MAX_RESPONSE_BYTES", "WEBHOOK_RETRY_BASE_SECONDS", "WEBHOOK_RETRY_MAX_SECONDS",
-                 "WEBHOOK_MAX_AGE_SECONDS", "WEBHOOK_CLAIM_SECONDS", "WEBHOOK_RETENTION_SECONDS")
-
-
-def _validate_webhooks(config: Mapping[str, Any]) -> None:
-    if not isinstance(config.get("WEBHOOK_ALLOW_PRIVATE_ADDRESSES"), bool):
-        raise ConfigError("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "must be true or false")
-    for key in _WEBHOOK_INTS:
-        _require_int(config, key, minimum=1)
-    _require_int(config, "WEBHOOK_SECRET_OVERLAP_SECONDS", minimum=0)
-    for key in ("WEBHOOK_CONNECT_TIMEOUT", "WEBHOOK_TIMEOUT", "WEBHOOK_POLL_SECONDS"):
-        value = config.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
-            raise ConfigError(key, f"must be a number of seconds in (0, 60], got {value!r}")
-    if config["WEBHOOK_CONNECT_TIMEOUT"] > config["WEBHOOK_TIMEOUT"]:
-        raise ConfigError("WEBHOOK_CONNECT_TIMEOUT", "must not exceed WEBHOOK_TIMEOUT")
-    if config["WEBHOOK_CLAIM_SECONDS"] <= config["WEBHOOK_TIMEOUT"]:
-        raise ConfigError("WEBHOOK_CLAIM_SECONDS", "must be longer than WEBHOOK_TIMEOUT, so a claim "
-                          "outlives the attempt it covers")
-    if config["WEBHOOK_RETRY_BASE_SECONDS"] > config["WEBHOOK_RETRY_MAX_SECONDS"]:
-        raise ConfigError("WEBHOOK_RETRY_BASE_SECONDS", "must not exceed WEBHOOK_RETRY_MAX_SECONDS")
+def default_database_uri(instance_path: str) -> str:
+    return "sqlite:///" + os.path.join(instance_path, "authserver.db")

@@ -1,309 +1,226 @@
-"""Benchmark of the token endpoint. One command: ``.venv/bin/python bench/token_endpoint.py``
-(``--quick`` for a smoke run). See bench/README.md."""
+"""The token endpoint benchmark, side by side with node-oidc-provider.
+
+    .venv/bin/python bench/token_endpoint.py            # 3 rounds of 8 s per case (~10 min)
+    .venv/bin/python bench/token_endpoint.py --quick    # 1 round of 3 s, SQLite only (~2 min)
+
+It starts node-oidc-provider (client credentials, ES256 JWT access tokens for one resource
+indicator) from the npm package the tests install, and ``authserver serve`` on SQLite (a
+temporary instance) and on PostgreSQL (``--postgres``, a fresh schema), under the default
+server and the alternative; pins the servers to one core and wrk to another; and drives each
+case with wrk (1 thread, 32 keep-alive connections) in interleaved rounds after a warm-up.
+Per case it prints requests/s (200s only), p50, p99, the ratio to node-oidc-provider measured
+just before in the same round, and the RSS per worker. See bench/README.md.
+"""
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
-import multiprocessing as mp
 import os
 import shutil
-import signal
-import socket
-import subprocess
+import statistics
 import sys
 import tempfile
-import threading
-import time
-import uuid
-from urllib.parse import urlencode
+from dataclasses import dataclass
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-PYTHON = sys.executable
-BIN = os.path.dirname(PYTHON)
-ISSUER = "http://auth.bench"
-SECRET = "bench-secret-key-" + "x" * 40
-TX = "urn:ietf:params:oauth:grant-type:token-exchange"
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path[:0] = [ROOT, HERE]
 
+import fixtures  # noqa: E402
+from load import Cores, Result, Server, check_tools, drive, free_port  # noqa: E402
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+BIN = os.path.dirname(sys.executable)
+NODE_CLIENT, NODE_SECRET = "service", "node-bench-secret-0123456789abcdef0123456789"
+CASES = (("exchange", "exchange, returning users"), ("first", "exchange, first logins"),
+         ("cc", "client credentials"), ("introspect", "introspection"))
+PATHS = {"exchange": "/realms/default/token", "first": "/realms/default/token",
+         "cc": "/realms/default/token", "introspect": "/realms/default/introspect"}
 
 
-# --- setup ---------------------------------------------------------------------------------
+@dataclass
+class Config:
+    """One ``authserver serve`` under test."""
+
+    label: str
+    instance: fixtures.Instance
+    args: list[str]
+    server: Server | None = None
 
 
-def prepare(db_url: str) -> dict:
-    """Schema, realm, chat backend, the app's backend client; returns what the load needs."""
-    os.environ.update(AUTHSERVER_SECRET_KEY=SECRET, AUTHSERVER_SQLALCHEMY_DATABASE_URI=db_url,
-                      AUTHSERVER_ISSUER_BASE_URL=ISSUER)
-    from flask_migrate import upgrade
-
-    from authserver import create_app
-    from authserver.extensions import db
-    from authserver.registry.realms import ensure_realm
-    from tests.factories import AppBackend, make_backend, make_client
-
-    app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": db_url, "ISSUER_BASE_URL": ISSUER,
-                      "TESTING": True})
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-        ensure_realm("default")
-    make_backend(app)
-    backend = AppBackend(app, idp_name="app")
-    service = make_client(app, client_id="service", auth_method="client_secret_post",
-                          grant_types=["client_credentials"], audiences=["chat-api"], scopes="chat:read")
-    with app.app_context():
-        db.engine.dispose()
-    return {"client_id": backend.client_id, "secret": backend.secret,
-            "key": backend.key.as_dict(private=True), "service_secret": service["client_secret"],
-            "public_jwk": backend.key.as_dict(private=False)}
-
-
-def reset_postgres(url: str, schema: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-
-
-# --- servers -------------------------------------------------------------------------------
-
-
-def start_server(kind: str, workers: int, env: dict, port: int, app: str = "authserver") -> subprocess.Popen:
-    full_env = {**os.environ, **env, "AUTHSERVER_LOG_LEVEL": "WARNING", "AUTHSERVER_TOKEN_RATE_LIMIT": "0"}
-    bind = f"127.0.0.1:{port}"
-    if app == "authserver":
-        server, threads = {"gunicorn-sync": ("gunicorn", 1), "gunicorn-gthread": ("gunicorn", 4),
-                           "granian": ("granian", 1)}[kind]
-        cmd = [f"{BIN}/authserver", "serve", "--bind", bind, "--workers", str(workers),
-               "--server", server, "--threads", str(threads)]
-    else:  # the minimal Flask ceiling app, same server settings
-        cmd = [f"{BIN}/gunicorn", "-b", bind, "-w", str(workers), "--keep-alive", "5",
-               "--chdir", os.path.join(ROOT, "bench"), "minimal_app:create_app()"]
-        if kind == "gunicorn-gthread":
-            cmd += ["-k", "gthread", "--threads", "4"]
-        elif kind == "granian":
-            cmd = [f"{BIN}/granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-                   "--workers", str(workers), "--factory", "--working-dir", os.path.join(ROOT, "bench"),
-                   "minimal_app:create_app"]
-    process = subprocess.Popen(cmd, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            time.sleep(0.5)
-            return process
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server {cmd} did not start")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
+def main() -> int:
+    args = _arguments()
+    problem = check_tools()
+    if problem:
+        print(f"cannot run the benchmark: {problem}")
+        return 2
+    cores = Cores.detect()
+    workdir = tempfile.mkdtemp(prefix="authserver-bench-")
+    upstream = fixtures.Upstream()
+    node, configs = None, []
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        print(f"machine: {fixtures.machine()}; python {sys.version.split()[0]}; {_node_version()}")
+        print(f"pinning: {cores.description}")
+        print(f"load: wrk, 1 thread, {args.connections} keep-alive connections; {args.rounds} interleaved "
+              f"round(s) of {args.seconds:g} s per case after a warm-up; 200s only count")
+        returning = fixtures.mint_id_tokens(upstream.signer(), fixtures.returning_subjects())
+        configs = _configs(args, workdir, upstream, returning)
+        node = _start_node(cores, workdir)
+        for config in configs:
+            config.server = _start_authserver(cores, config, workdir)
+        results = _rounds(args, cores, node, configs, upstream)
+        _summary(results, configs)
+    finally:
+        for config in configs:
+            if config.server is not None:
+                config.server.stop()
+        if node is not None:
+            node.stop()
+        upstream.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
 
 
-def rss_per_worker_mb(process: subprocess.Popen) -> float:
-    out = subprocess.run(["ps", "-o", "pid=,ppid=,rss=", "-g", str(process.pid)], capture_output=True,
-                         text=True).stdout.split()
-    rows = [(int(out[i]), int(out[i + 1]), int(out[i + 2])) for i in range(0, len(out), 3)]
-    workers = [rss for pid, ppid, rss in rows if pid != process.pid and ppid != 1] or [r for _, _, r in rows]
-    return max(workers) / 1024
-
-
-# --- load ----------------------------------------------------------------------------------
-
-
-def _forms(kind: str, setup: dict, count: int) -> list[bytes]:
-    from joserfc import jwt
-    from joserfc.jwk import ECKey
-
-    if kind == "client_credentials":
-        body = urlencode({"grant_type": "client_credentials", "client_id": "service",
-                          "client_secret": setup["service_secret"], "audience": "chat-api"}).encode()
-        return [body] * count
-    key = ECKey.import_key(setup["key"])
-    now = int(time.time())
-    forms = []
-    for i in range(count):
-        assertion = jwt.encode({"alg": "ES256", "kid": "k1"}, {
-            "iss": setup["client_id"], "sub": f"user-{i % 500}", "aud": f"{ISSUER}/realms/default",
-            "iat": now, "exp": now + 120, "jti": uuid.uuid4().hex}, key, algorithms=["ES256"])
-        data = {"grant_type": TX, "client_id": setup["client_id"], "client_secret": setup["secret"],
-                "subject_token": assertion, "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
-                "audience": "chat-api"}
-        if kind == "minimal":
-            data = {"subject_token": assertion}
-        forms.append(urlencode(data).encode())
-    return forms
-
-
-def _load_process(port, path, forms, connections, seconds, queue):
-    latencies, errors = [], [0]
-    stop_at = time.monotonic() + seconds
-    lock = threading.Lock()
-    index = [0]
-
-    def worker():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Connection": "keep-alive"}
-        local = []
-        while time.monotonic() < stop_at:
-            with lock:
-                i = index[0]
-                index[0] += 1
-            if i >= len(forms):
-                break
-            started = time.perf_counter()
-            try:
-                conn.request("POST", path, body=forms[i], headers=headers)
-                response = conn.getresponse()
-                response.read()
-                if response.status != 200:
-                    errors[0] += 1
-                    continue  # only successful requests count towards requests/s and latency
-            except (OSError, http.client.HTTPException):
-                errors[0] += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                continue
-            local.append(time.perf_counter() - started)
-        with lock:
-            latencies.extend(local)
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    queue.put((latencies, errors[0], time.monotonic() - started))
-
-
-def drive(port: int, path: str, forms: list[bytes], connections: int, seconds: float,
-          processes: int = 2) -> dict:
-    queue = mp.Queue()
-    share = len(forms) // processes
-    procs = [mp.Process(target=_load_process, args=(port, path, forms[i * share:(i + 1) * share],
-                                                   connections // processes, seconds, queue))
-             for i in range(processes)]
-    for p in procs:
-        p.start()
-    results = [queue.get() for _ in procs]
-    for p in procs:
-        p.join()
-    latencies = sorted(x for r in results for x in r[0])
-    elapsed = max(r[2] for r in results)
-    errors = sum(r[1] for r in results)
-    if not latencies:
-        return {"rps": 0, "p50": 0, "p99": 0, "errors": errors}
-    return {"rps": len(latencies) / elapsed, "p50": latencies[len(latencies) // 2] * 1000,
-            "p99": latencies[int(len(latencies) * 0.99)] * 1000, "errors": errors}
-
-
-# --- ceilings ------------------------------------------------------------------------------
-
-
-def raw_crypto_per_second(setup: dict, seconds: float) -> float:
-    from joserfc import jwt
-    from joserfc.jwk import ECKey
-
-    forms = _forms("minimal", setup, 2000)
-    tokens = [f.decode().split("=", 1)[1] for f in forms]
-    public, signing = ECKey.import_key(setup["public_jwk"]), ECKey.generate_key("P-256")
-    count, stop = 0, time.perf_counter() + seconds
-    started = time.perf_counter()
-    while time.perf_counter() < stop:
-        claims = jwt.decode(tokens[count % len(tokens)], public, algorithms=["ES256"]).claims
-        jwt.encode({"alg": "ES256"}, {"sub": claims["sub"], "jti": uuid.uuid4().hex}, signing, algorithms=["ES256"])
-        count += 1
-    return count / (time.perf_counter() - started)
-
-
-# --- main ----------------------------------------------------------------------------------
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a smoke run: short, fewer cases")
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one round of 3 s, SQLite only")
     parser.add_argument("--postgres", default=os.environ.get(
         "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
-        help="PostgreSQL URL ('' to skip)")
+        help="PostgreSQL URL ('' to skip); schema authserver_bench is recreated")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--serve", action="append", metavar="LABEL=ARGS", default=[],
+                        help="instead of default and alternative: `authserver serve` with these arguments "
+                             "(repeatable), e.g. 'granian-2w=--server granian --workers 2'")
+    parser.add_argument("--cases", default=",".join(c for c, _ in CASES),
+                        help="comma-separated subset of: exchange,first,cc,introspect")
     args = parser.parse_args()
-    seconds = 3 if args.quick else 8
-    cores = os.cpu_count() or 1
-    workdir = tempfile.mkdtemp(prefix="authserver-bench-")
-    print(f"machine: {cores} cores, {os.uname().machine}, {_cpu_model()}; python {sys.version.split()[0]}")
-    print(f"load: {args.connections} keep-alive connections from 2 load processes, {seconds} s per case "
-          "(the load generator shares the machine)")
+    if args.quick:
+        args.rounds, args.seconds, args.postgres = 1, 3.0, ""
+    args.cases = [c for c in args.cases.split(",") if c]
+    return args
+
+
+def _configs(args, workdir: str, upstream: fixtures.Upstream, returning: list[str]) -> list[Config]:
+    from authserver.cli.wsgi_server import DEFAULT_SERVER, SERVERS
+
+    alternative = next(s for s in SERVERS if s != DEFAULT_SERVER)
+    serves = [tuple(s.split("=", 1)) for s in args.serve] or [
+        (f"default ({DEFAULT_SERVER})", ""), (f"{alternative}", f"--server {alternative}")]
     databases = [("sqlite", f"sqlite:///{workdir}/bench.db")]
     if args.postgres:
         try:
-            databases.append(("postgresql", reset_postgres(args.postgres, "authserver_bench")))
-        except Exception as exc:  # noqa: BLE001
-            print(f"PostgreSQL skipped: {exc.__class__.__name__}")
-    servers = ["granian", "gunicorn-sync"] if args.quick else ["granian", "gunicorn-sync", "gunicorn-gthread"]
-    worker_counts = [cores] if args.quick else [1, cores]
-    try:
-        for db_name, db_url in databases:
-            setup = prepare(db_url)
-            crypto = raw_crypto_per_second(setup, 2 if args.quick else 4)
-            print(f"\n== {db_name}: raw crypto of one exchange (ES256 verify + ES256 sign), one core: "
-                  f"{crypto:,.0f}/s")
-            env = {"AUTHSERVER_SQLALCHEMY_DATABASE_URI": db_url, "AUTHSERVER_SECRET_KEY": SECRET,
-                   "AUTHSERVER_ISSUER_BASE_URL": ISSUER, "AUTHSERVER_INSTANCE_PATH": workdir,
-                   "MINIMAL_DATABASE_URL": db_url, "MINIMAL_PUBLIC_JWK": json.dumps(setup["public_jwk"])}
-            for workers in worker_counts:
-                for server in servers:
-                    _run_cases(server, workers, env, setup, args.connections, seconds)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+            databases.append(("postgresql", fixtures.reset_postgres(args.postgres, "authserver_bench")))
+        except Exception as exc:  # noqa: BLE001 - PostgreSQL is optional here
+            print(f"PostgreSQL skipped ({exc.__class__.__name__}: {str(exc).splitlines()[0][:120]})")
+    configs = []
+    for name, url in databases:
+        instance = fixtures.prepare(name, url, upstream, returning)
+        instance.returning = fixtures.exchange_bodies(instance, returning)
+        for label, serve_args in serves:
+            configs.append(Config(f"{name} {label}", instance, serve_args.split()))
+    return configs
 
 
-def _run_cases(server, workers, env, setup, connections, seconds) -> None:
-    size = int(6000 * seconds)
+def _start_node(cores: Cores, workdir: str) -> Server:
     port = free_port()
-    process = start_server(server, workers, env, port, app="minimal")
-    try:
-        ceiling = drive(port, "/token", _forms("minimal", setup, size), connections, seconds)
-    finally:
-        stop_server(process)
-    print(f"-- {server}, {workers} worker(s): minimal Flask ceiling {ceiling['rps']:,.0f} req/s "
-          f"p50 {ceiling['p50']:.1f} ms p99 {ceiling['p99']:.1f} ms")
+    env = {"PORT": str(port), "CLIENT_ID": NODE_CLIENT, "CLIENT_SECRET": NODE_SECRET,
+           "RESOURCE": fixtures.NODE_RESOURCE, "NODE_ENV": "production"}
+    return Server("node-oidc-provider", [*cores.server, "node", os.path.join(HERE, "node_reference.mjs")], port,
+                  env, "/.well-known/openid-configuration", os.path.join(workdir, "node.log"))
+
+
+def _start_authserver(cores: Cores, config: Config, workdir: str) -> Server:
     port = free_port()
-    process = start_server(server, workers, env, port)
-    try:
-        for case in ("backend_assertion", "client_credentials"):
-            result = drive(port, "/realms/default/token", _forms(case, setup, size), connections, seconds)
-            ratio = result["rps"] / ceiling["rps"] if ceiling["rps"] else 0
-            print(f"   {case:<20} {result['rps']:8,.0f} req/s  p50 {result['p50']:6.1f} ms  "
-                  f"p99 {result['p99']:6.1f} ms  errors {result['errors']}  "
-                  f"RSS/worker {rss_per_worker_mb(process):.0f} MB  = {ratio:.2f}x ceiling")
-    finally:
-        stop_server(process)
+    instance_path = os.path.join(workdir, f"instance-{port}")
+    os.makedirs(instance_path)
+    log = os.path.join(workdir, f"serve-{port}.log")
+    cmd = [*cores.server, os.path.join(BIN, "authserver"), "serve", "--bind", f"127.0.0.1:{port}", *config.args]
+    return Server(config.label, cmd, port, config.instance.env(instance_path), "/readyz", log)
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return "unknown CPU"
+# --- rounds ----------------------------------------------------------------------------
+
+
+def _rounds(args, cores: Cores, node: Server, configs: list[Config], upstream) -> dict:
+    """{(config label, case): [Result per round]}, {config label: [node Result per round]}."""
+    results: dict = {"node": {}, "cases": {}}
+    first_rate: dict[str, float] = {}
+    for round_no in range(0, args.rounds + 1):
+        warmup = round_no == 0
+        seconds = min(2.0, args.seconds) if warmup else args.seconds
+        print(f"\n{'warm-up' if warmup else f'round {round_no}'}")
+        for config in configs:
+            first_bodies = _first_login_bodies(config, upstream, round_no, first_rate.get(config.label),
+                                               seconds) if "first" in args.cases else []
+            reference = drive(cores, node.port, "/token", fixtures.node_body(NODE_CLIENT, NODE_SECRET), seconds,
+                              args.connections)
+            _print_row("node-oidc-provider", "client credentials", reference, None)
+            for case in args.cases:
+                bodies = first_bodies if case == "first" else _bodies(config.instance, case)
+                result = drive(cores, config.server.port, PATHS[case], bodies, seconds, args.connections)
+                result.rss_mb = config.server.rss_per_worker_mb()
+                _print_row(config.label, dict(CASES)[case], result, reference)
+                if case == "first":
+                    first_rate[config.label] = max(first_rate.get(config.label, 0), result.rps)
+                if not warmup:
+                    results["cases"].setdefault((config.label, case), []).append((result, reference))
+    return results
+
+
+def _bodies(instance: fixtures.Instance, case: str) -> list[str]:
+    if case == "exchange":
+        return instance.returning
+    if case == "cc":
+        return fixtures.client_credentials_body(instance)
+    return fixtures.introspection_bodies(instance)
+
+
+def _first_login_bodies(config: Config, upstream, round_no: int, rate: float | None, seconds: float) -> list[str]:
+    """Fresh subjects for every run: enough for twice the best rate seen so far."""
+    count = int(max(1500, 2.5 * (rate or 600) * seconds))
+    tag = config.label.replace(" ", "_").replace("(", "").replace(")", "")
+    subjects = [f"new-{tag}-{round_no}-{i}" for i in range(count)]
+    return fixtures.exchange_bodies(config.instance, fixtures.mint_id_tokens(upstream.signer(), subjects))
+
+
+def _print_row(label: str, case: str, result: Result, reference: Result | None) -> None:
+    ratio = f"{result.rps / reference.rps:5.2f}x node" if reference and reference.rps else " " * 10
+    rss = f"RSS/worker {result.rss_mb:4.0f} MB" if result.rss_mb else ""
+    flags = (f"  errors {result.errors}" if result.errors else "") + \
+        ("  (bodies reused)" if result.wrapped and case.endswith("first logins") else "")
+    print(f"  {label:<28} {case:<27} {result.rps:8,.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
+          f"p99 {result.p99_ms:6.1f} ms  {ratio}  {rss}{flags}", flush=True)
+    if result.errors and result.sample:
+        print(f"      first error: {result.sample}")
+
+
+def _summary(results: dict, configs: list[Config]) -> None:
+    print("\nsummary (median over rounds; ratio = req/s ÷ node-oidc-provider's in the same round)")
+    print(f"  {'configuration':<28} {'case':<27} {'req/s':>8}  {'p50':>8}  {'p99':>8}  {'ratio':>6}  RSS/worker")
+    for config in configs:
+        for case, name in CASES:
+            runs = results["cases"].get((config.label, case))
+            if not runs:
+                continue
+            rps = statistics.median(r.rps for r, _ in runs)
+            p50 = statistics.median(r.p50_ms for r, _ in runs)
+            p99 = statistics.median(r.p99_ms for r, _ in runs)
+            ratio = statistics.median(r.rps / n.rps for r, n in runs if n.rps)
+            rss = max(r.rss_mb for r, _ in runs)
+            print(f"  {config.label:<28} {name:<27} {rps:8,.0f}  {p50:5.1f} ms  {p99:5.1f} ms  {ratio:5.2f}x  "
+                  f"{rss:4.0f} MB")
+    nodes = list({id(n): n.rps for runs in results["cases"].values() for _, n in runs}.values())
+    if nodes:
+        print(f"  node-oidc-provider client credentials: median {statistics.median(nodes):,.0f} req/s "
+              f"over {len(nodes)} runs")
+
+
+def _node_version() -> str:
+    import subprocess
+
+    return "node " + subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -11,7 +11,8 @@ JWT headers and payloads, client assertions), so no caller can forget a bound:
   and RFC 8725 §3.7 require JOSE parsers to refuse them);
 * strings are Unicode scalar values: a lone surrogate (``"\\ud800"``) is refused, because
   it could not be stored or signed later;
-* ``NaN`` and ``Infinity`` are refused (not JSON).
+* ``NaN`` and ``Infinity`` are refused (not JSON), and so is a number too large for a
+  float (``1e400``), which Python would read as infinity.
 
 Anything else raises :class:`MalformedJSON`, a :class:`~authserver.errors.InvalidInput`.
 """
@@ -19,6 +20,7 @@ Anything else raises :class:`MalformedJSON`, a :class:`~authserver.errors.Invali
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from authserver.errors import InvalidInput
@@ -37,7 +39,8 @@ def parse_json(raw: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int =
     text = _utf8_text(raw, max_bytes, what)
     _check_depth(text, max_depth, what)
     try:
-        value = json.loads(text, object_pairs_hook=_unique_members, parse_constant=_refuse_constant)
+        value = json.loads(text, object_pairs_hook=_unique_members, parse_constant=_refuse_constant,
+                           parse_float=_finite_float)
     except (ValueError, RecursionError):
         raise MalformedJSON(f"{what} is not valid JSON") from None
     _check_scalar_values(value, what)
@@ -93,6 +96,13 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise ValueError("duplicate member name")
         result[name] = value
     return result
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("number out of range")
+    return value
 
 
 def _refuse_constant(name: str) -> Any:

@@ -200,9 +200,11 @@ def decide_login(ctx: RealmContext, login: Login) -> Decision:
                 raise ProvisioningRefused("user_id_taken", "the user_id for this subject belongs to "
                                           "another user") from None
         except ProvisioningRefused as refused:
-            if attempt == 0 or last or refused.rule != "user_id_taken":
+            if last or refused.rule != "user_id_taken":
                 raise
-            db.session.rollback()  # the winner's rows may not all be visible yet: look again
+            # A concurrent first login may have committed between our two reads (no link yet,
+            # then its user): read again, the link is there now.
+            db.session.rollback()
             time.sleep(0.01 * (attempt + 1))
     raise AssertionError("unreachable")
 

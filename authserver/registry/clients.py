@@ -31,7 +31,7 @@ GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 GRANT_REFRESH_TOKEN = "refresh_token"
 GRANT_TYPES = (GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE)
 ADMIN_SCOPE = "admin"
-CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}\Z")
 FIELDS = {"client_id", "name", "auth_method", "grant_types", "audiences", "scopes", "idps",
           "redirect_uris", "jwks", "jwks_uri", "allow_anonymous", "allow_delegation", "serves"}
 UPDATABLE = FIELDS - {"client_id", "auth_method"}

@@ -23,7 +23,7 @@ from authserver.registry import audit, validation
 from authserver.registry.transactions import commit_admin_change, commit_or_conflict
 from authserver.state import app_state
 
-IDP_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
+IDP_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?\Z")
 FIELDS = {"name", "type", "trust", "user_id_claim", "provisioning", "claim_mapping", "config",
           "client_id", "shared_secret"}
 UPDATABLE = FIELDS - {"name", "type"} | {"disabled"}

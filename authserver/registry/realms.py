@@ -13,7 +13,7 @@ from authserver.extensions import db
 from authserver.models import Realm
 from authserver.state import app_state
 
-REALM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+REALM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 
 
 def validate_realm_name(name: str) -> str:

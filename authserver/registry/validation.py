@@ -14,8 +14,8 @@ from urllib.parse import urlparse
 from authserver.errors import InvalidInput
 
 # RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
-SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
-IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,254}$")
+SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+\Z")
+IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,254}\Z")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*")
 ACL_PLACEHOLDERS = re.compile(r"\{([^}]*)\}")
 
