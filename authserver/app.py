@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
-from authserver.config import DEFAULTS, default_database_uri, validate_config
+from authserver.config import DEFAULTS, default_database_uri, read_layers, validate_config
 from authserver.extensions import db, migrate
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
@@ -21,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     load_config(app, test_config)
     _init_database(app)
     _init_state(app)
+    _init_sealing(app)
     _register_endpoints(app)
     _init_production(app)
     return app
@@ -32,10 +35,11 @@ def _instance_path() -> str | None:
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """The layers (:func:`authserver.config.read_layers`, which refuses unknown names), then
+    the checks; the default database is a SQLite file in the instance folder."""
     app.config.from_mapping(DEFAULTS)
     if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-        app.config.from_prefixed_env("AUTHSERVER")
+        app.config.from_mapping(read_layers(app.instance_path).merged())
     else:
         app.config.from_mapping(test_config)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
@@ -48,8 +52,20 @@ def _init_database(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _create_private_file(app.config["SQLALCHEMY_DATABASE_URI"])
         with app.app_context():
             _configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _create_private_file(uri: str) -> None:
+    """Create the SQLite file 0600 (like instance/config.py) before SQLite would create it
+    0644: it holds users' emails and names. Its -wal and -shm files get the same mode."""
+    path = make_url(uri).database
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    if os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        with contextlib.suppress(FileExistsError):  # another process created it first
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _configure_sqlite(engine, busy_timeout_ms: int) -> None:
@@ -70,6 +86,13 @@ def _init_state(app: Flask) -> None:
     from authserver.state import EXTENSION, build_state
 
     app.extensions[EXTENSION] = build_state(app.config, app.config.get("CLOCK"))
+
+
+def _init_sealing(app: Flask) -> None:
+    """Refuse to start when SECRET_KEY cannot unseal this database (:mod:`authserver.sealing`)."""
+    from authserver import sealing
+
+    sealing.init_app(app)
 
 
 def _register_endpoints(app: Flask) -> None:

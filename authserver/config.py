@@ -9,6 +9,7 @@ with a :class:`ConfigError` naming the key, so nothing fails later at the first 
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 import re
@@ -19,7 +20,7 @@ from urllib.parse import urlparse
 
 from flask import Config, Flask
 
-ENV_PREFIX = "AUTHSERVER_"
+ENV_PREFIX = "AUTHSERVER"
 SIGNING_ALGORITHMS = ("ES256", "RS256", "EdDSA")
 _REALM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")  # as authserver.registry.realms
 
@@ -49,7 +50,7 @@ class Check:
 
 
 def _shown(key: str, value: Any) -> str:
-    return "a secret value" if key.startswith("SECRET_KEY") else repr(value)
+    return "a value not shown" if value is not None and key in SECRET_SETTINGS else repr(value)
 
 
 def integer(minimum: int, multiple_of: int = 1) -> Check:
@@ -64,7 +65,8 @@ def seconds(maximum: float = 60) -> Check:
 
 
 def one_of(*choices: str) -> Check:
-    return Check(" or ".join(choices), lambda v: v in choices)
+    accepts = " or ".join(choices) if len(choices) == 2 else f"one of {', '.join(choices)}"
+    return Check(accepts, lambda v: v in choices)
 
 
 def _is_int(value: Any) -> bool:
@@ -124,8 +126,9 @@ def _settings(section: str, *rows: tuple) -> list[Setting]:
 SETTINGS: tuple[Setting, ...] = tuple([
     *_settings(
         "Secrets and storage",
-        ("SECRET_KEY", None, SECRET, "Seals signing keys, IdP secrets and vendor credentials in the database "
-         "and keys the hashes of client secrets. Every host of one database needs the same one.",
+        ("SECRET_KEY", None, SECRET, "Seals what the database keeps secret: signing keys, IdP secrets, "
+         "vendor credentials, webhook secrets and the key of the client-secret hashes. Every host of one "
+         "database needs the same one (`authserver secrets status` shows its fingerprint).",
          "none: `authserver init` writes one into instance/config.py", True),
         ("SECRET_KEY_FALLBACKS", [], SECRET_LIST, "Older SECRET_KEYs that still open what they sealed, "
          "during a SECRET_KEY rotation (`authserver secrets reseal`).", None, True),
@@ -203,7 +206,7 @@ SETTINGS: tuple[Setting, ...] = tuple([
     ),
 ])
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
-DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS if s.name != "SECRET_KEY"}
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
 SECRET_SETTINGS = frozenset(s.name for s in SETTINGS if s.secret)
 
 
@@ -277,23 +280,25 @@ def read_layers(instance_path: str) -> Layers:
     from_file = Config(instance_path)
     from_file.from_pyfile(path, silent=True)
     for name in from_file:
-        _refuse_unknown(name, name, f" (in {path})")
-    for variable in sorted(os.environ):
-        if variable.startswith(ENV_PREFIX) and variable[len(ENV_PREFIX):] not in OTHER_ENVIRONMENT:
-            _refuse_unknown(variable, variable[len(ENV_PREFIX):].split("__")[0], "")
-    environment = Config(instance_path)
-    environment.from_prefixed_env(ENV_PREFIX.rstrip("_"))
-    for name in OTHER_ENVIRONMENT:
-        environment.pop(name, None)
-    return Layers(path, dict(from_file), dict(environment))
+        _refuse_unknown(name, f" (in {path})")
+    prefix = f"{ENV_PREFIX}_"
+    names = {variable[len(prefix):].split("__")[0] for variable in os.environ if variable.startswith(prefix)}
+    names -= set(OTHER_ENVIRONMENT)
+    for name in sorted(names):
+        _refuse_unknown(name, "", shown=prefix + name)
+    merged = Config(instance_path)  # Flask's parsing: JSON values, "__" into nested dicts
+    merged.update({**copy.deepcopy(DEFAULTS), **from_file})
+    merged.from_prefixed_env(ENV_PREFIX)
+    return Layers(path, dict(from_file), {name: merged[name] for name in names})
 
 
-def _refuse_unknown(shown: str, name: str, where: str) -> None:
+def _refuse_unknown(name: str, where: str, shown: str | None = None) -> None:
     if name in BY_NAME or name in LIBRARY_SETTINGS:
         return
-    prefix = shown[:len(shown) - len(name)] if shown.endswith(name) else ""
-    near = difflib.get_close_matches(name, [*BY_NAME, *LIBRARY_SETTINGS], n=1, cutoff=0.6)
-    hint = f"did you mean {prefix}{near[0]}?" if near else "see `authserver config reference`"
+    shown = shown or name
+    near = difflib.get_close_matches(name, [*BY_NAME, *sorted(LIBRARY_SETTINGS)], n=1, cutoff=0.6)
+    hint = f"did you mean {shown[:len(shown) - len(name)]}{near[0]}?" if near else \
+        "see `authserver config reference`"
     raise ConfigError(shown, f"unknown setting{where}; {hint}")
 
 

@@ -2,7 +2,7 @@
 ``app.extensions["authserver"]`` (never in module globals, so a test can build many apps).
 
 :class:`AppState` holds the collaborators (clock, secret box and hasher, key service, HTTP
-client, replay cache, plugin registries, row cache, usage memo) and the settings the token
+client, replay cache, plugin registries, row cache, usage memo, the token path's compiled reads) and the settings the token
 path reads on every request. A request is bound to a :class:`RealmContext` at the edge
 (:mod:`authserver.edge.realm_binding`), and the token path receives that context explicitly.
 """
@@ -26,6 +26,7 @@ from authserver.plugin_api import ConnectorContext
 from authserver.plugin_host.connectors import ConnectorRegistry
 from authserver.plugin_host.profiles import ProfileRegistry
 from authserver.registry.row_cache import RowCache
+from authserver.tokens.reads import Reads
 from authserver.tokens.replay import DatabaseReplayCache
 from authserver.tokens.usage import Recorded
 
@@ -63,6 +64,7 @@ class AppState:
     profiles: ProfileRegistry
     row_cache: RowCache
     usage: Recorded
+    reads: Reads
     realm_rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # name → (id, created_at)
 
 
@@ -100,7 +102,7 @@ def build_state(config: Mapping[str, Any], clock: SystemClock | None = None) -> 
                     keys=KeyService(config, box, clock), http=http,
                     client_keys=ClientKeys(http, clock), replay=replay,
                     connectors=ConnectorRegistry(context), profiles=ProfileRegistry(box),
-                    row_cache=RowCache(config["ROW_CACHE_SECONDS"], clock), usage=Recorded())
+                    row_cache=RowCache(config["ROW_CACHE_SECONDS"], clock), usage=Recorded(), reads=Reads())
 
 
 def app_state() -> AppState:

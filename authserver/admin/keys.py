@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from authserver.admin import admin_required, json_body, signing_alg
+from authserver.admin import actor, admin_required, json_body, signing_alg
 from authserver.registry import validation
 from authserver.registry.realms import get_realm
 from authserver.state import app_state
@@ -24,4 +24,4 @@ def list_keys(realm: str):
 @admin_required
 def rotate(realm: str):
     data = validation.only_fields(json_body(optional=True), {"alg"}, "key rotation")
-    return jsonify(app_state().keys.rotate(get_realm(realm), signing_alg(data)).to_dict()), 201
+    return jsonify(app_state().keys.rotate(get_realm(realm), signing_alg(data), actor()).to_dict()), 201

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from authserver.admin import admin_required, json_body, signing_alg
+from authserver.admin import actor, admin_required, json_body, signing_alg
 from authserver.registry import realms as service
 from authserver.registry import validation
 
@@ -21,5 +21,5 @@ def list_realms():
 @admin_required
 def create_realm():
     data = validation.only_fields(json_body(), {"name", "alg"}, "realm")
-    realm = service.create_realm(data.get("name"), signing_alg(data))
+    realm = service.create_realm(data.get("name"), signing_alg(data), actor())
     return jsonify(realm.to_dict()), 201

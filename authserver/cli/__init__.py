@@ -67,12 +67,14 @@ def _register_commands() -> None:
         audit,
         backends,
         clients,
+        config,
         idps,
         init,
         keys,
         plugins,
         realms,
         run,
+        secrets,
         serve,
         usage,
         users,
@@ -86,6 +88,8 @@ def _register_commands() -> None:
         main.add_command(command)
     main.add_command(webhooks.webhooks)
     main.add_command(worker.worker_command)
+    main.add_command(config.config)
+    main.add_command(secrets.secrets)
     # Flask-Migrate's `db` group (`authserver db upgrade`): for operators, not listed in --help.
     main.add_command(_hidden(db), "db")
 

@@ -1,7 +1,9 @@
 """``authserver init``: instance config with fresh secrets, schema, realm ``default``.
 
 Idempotent: an existing config is kept, migrations apply only what is missing, an existing
-realm is left alone.
+realm is left alone. Against a database another host already serves, init needs that host's
+``SECRET_KEY``: with any other key it refuses, changes nothing in the database and removes
+the config it has just written (:mod:`authserver.sealing`).
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import secrets
 import click
 from flask import Flask
 
+from authserver.cli.failures import CLIError
+from authserver.cli.options import ACTOR
 from authserver.cli.output import emit_json, json_option
 
 CONFIG_TEMPLATE = '''\
 # authserver instance configuration, written by `authserver init`.
 # Keep this file secret: SECRET_KEY encrypts the signing keys stored in the database.
+# Every host serving the same database needs this same SECRET_KEY.
 SECRET_KEY = {secret!r}
 '''
 
@@ -28,12 +33,21 @@ SECRET_KEY = {secret!r}
 def init_command(realm_name: str, as_json: bool) -> None:
     """Write the instance config, apply migrations, create the first realm."""
     from authserver import create_app
+    from authserver.sealing import SealMismatch, ensure_sealed
 
-    config_path = write_instance_config(_instance_path())
-    app = create_app()
-    with app.app_context():
-        _upgrade_schema(app)
-        created = _ensure_first_realm(realm_name)
+    instance = _instance_path()
+    existed = os.path.exists(os.path.join(instance, "config.py"))
+    config_path = write_instance_config(instance)
+    try:
+        app = create_app()
+        with app.app_context():
+            _upgrade_schema(app)
+            ensure_sealed()
+            created = _ensure_first_realm(realm_name)
+    except SealMismatch as exc:
+        if not existed:
+            os.remove(config_path)
+        raise CLIError(_refusal(exc, config_path, written_now=not existed)) from None
     if as_json:
         emit_json({"instance_config": config_path, "realm": realm_name, "realm_created": created})
         return
@@ -41,6 +55,14 @@ def init_command(realm_name: str, as_json: bool) -> None:
     click.echo(f"instance config: {config_path}")
     click.echo(f"first admin token: run `authserver admin bootstrap --realm {realm_name}` "
                "and the curl command it prints")
+
+
+def _refusal(exc, config_path: str, written_now: bool) -> str:
+    sealed = f"sealed by another SECRET_KEY (fingerprint {exc.sealed_by})" if exc.sealed_by else \
+        "holding signing keys that this SECRET_KEY does not open"
+    done = "the config init had just written is removed" if written_now else "nothing was changed"
+    return (f"this database is already {sealed}: copy SECRET_KEY from the instance config.py of a host "
+            f"that serves it into {config_path}, then run `authserver init` again ({done})")
 
 
 def _instance_path() -> str:
@@ -72,5 +94,5 @@ def _ensure_first_realm(name: str) -> bool:
     """Whether the realm was created now."""
     from authserver.registry.realms import ensure_realm
 
-    _, created = ensure_realm(name)
+    _, created = ensure_realm(name, actor=ACTOR)
     return created

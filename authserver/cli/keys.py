@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from authserver.cli.options import realm_option
+from authserver.cli.options import ACTOR, realm_option
 from authserver.cli.output import emit, json_option
 from authserver.registry.realms import get_realm
 from authserver.state import app_state
@@ -32,5 +32,5 @@ def list_(realm: str, as_json: bool) -> None:
 @json_option
 def rotate(realm: str, alg: str | None, as_json: bool) -> None:
     """Add a `next` key: published now, signing after the pre-publication period."""
-    key = app_state().keys.rotate(get_realm(realm), alg)
+    key = app_state().keys.rotate(get_realm(realm), alg, ACTOR)
     emit(key.to_dict(), as_json, COLUMNS)

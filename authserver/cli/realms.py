@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from authserver.cli.options import ACTOR
 from authserver.cli.output import emit, json_option
 from authserver.registry import realms as service
 
@@ -19,7 +20,7 @@ COLUMNS = ("name", "created_at")
 @json_option
 def create(name: str, alg: str | None, as_json: bool) -> None:
     """Create realm NAME with an active signing key."""
-    realm = service.create_realm(name, alg)
+    realm = service.create_realm(name, alg, ACTOR)
     emit(realm.to_dict(), as_json, COLUMNS)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from authserver.client_auth import PRIVATE_KEY_JWT
+from authserver.plugin_api import ASYMMETRIC_ALGORITHMS
 from authserver.registry.realms import get_realm
 from authserver.registry.urls import realm_issuer
 
@@ -39,10 +41,13 @@ def realm_metadata(realm_name: str) -> dict:
         "jwks_uri": f"{issuer}/jwks",
         "response_types_supported": [],  # no authorization endpoint (yet): nothing to answer
         "grant_types_supported": server.grant_types,
+        "subject_types_supported": ["public"],  # a user's `sub` is the same for every client
     }
     if server.grant_types:
         metadata["token_endpoint"] = f"{issuer}/token"
         metadata["token_endpoint_auth_methods_supported"] = server.token_endpoint_auth_methods
+        if PRIVATE_KEY_JWT in server.token_endpoint_auth_methods:  # RFC 8414 §2: required then
+            metadata["token_endpoint_auth_signing_alg_values_supported"] = list(ASYMMETRIC_ALGORITHMS)
     for name in server.endpoint_names:
         metadata[f"{name}_endpoint"] = f"{issuer}/{_ENDPOINT_PATHS.get(name, name)}"
     for key, (view, path) in _BLUEPRINT_ENDPOINTS.items():

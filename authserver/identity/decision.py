@@ -43,6 +43,7 @@ from authserver.models import Client, DeviceSession, IdentityLink, IdentityProvi
 from authserver.models.user import ACTIVE, DISABLED, MERGED
 from authserver.plugin_api import Identity
 from authserver.state import RealmContext
+from authserver.tokens.reads import LinkRow, UserRow
 
 PROFILE_FIELDS = ("given_name", "family_name", "name", "email", "picture")
 TOUCH_INTERVAL = 300  # seconds between last-seen writes for one user
@@ -78,8 +79,8 @@ class Plan:
     login: Login
     outcome: str  # existing | created | linked | assigned | merged
     rule: str
-    link: IdentityLink | None = None
-    user: User | None = None  # the user the login reaches (None: a new one)
+    link: IdentityLink | LinkRow | None = None
+    user: User | UserRow | None = None  # the user the login reaches (None: a new one)
     user_id: str | None = None  # for a first login
     anonymous: User | None = None  # the device session's user, being upgraded
     steps: list[str] = field(default_factory=list)  # what was checked, in order (explain)
@@ -87,7 +88,7 @@ class Plan:
 
 @dataclass(frozen=True)
 class Decision:
-    user: User
+    user: User | UserRow  # a row as read when the login wrote nothing
     outcome: str
     rule: str
     verified: bool  # the token's ``verified``: never more than this login's trust
@@ -219,17 +220,34 @@ def apply_plan(ctx: RealmContext, plan: Plan) -> Decision:
         user = User(realm_id=ctx.realm.id, uid=new_uid(), user_id=plan.user_id, verified=idp.verified,
                     workspaces=[], state=ACTIVE, created_at=now, last_seen_at=now)
         db.session.add(user)
-    link = plan.link or _new_link(ctx, idp, identity, user, now)
+    elif isinstance(user, UserRow):  # a returning user, as read: this request's own rows
+        changed, touched = _refresh(ctx, user, plan.link, idp, identity)
+        if plan.anonymous is None and not changed and not touched:
+            return _decision(plan, user)  # the login tells nothing new: nothing to write
+        user = _attached(User, user)
+    link = _attached(IdentityLink, plan.link) or _new_link(ctx, idp, identity, user, now)
     if plan.anonymous is not None:
         upgraded_from = plan.anonymous.uid
         if plan.outcome == "merged":
             _merge(plan.anonymous, user)
         end_session(ctx, plan.login.upgrade)
-    changed = _refresh(ctx, user, link, idp, identity)
+    changed, _ = _refresh(ctx, user, link, idp, identity)
     db.session.flush()
     _publish(ctx, plan, user, changed)
+    return _decision(plan, user, upgraded_from)
+
+
+def _decision(plan: Plan, user: User | UserRow, upgraded_from: str | None = None) -> Decision:
+    idp = plan.login.idp
     return Decision(user=user, outcome=plan.outcome, rule=plan.rule, verified=user.verified and idp.verified,
-                    idp=idp.name, upgraded_from=upgraded_from, identity=identity)
+                    idp=idp.name, upgraded_from=upgraded_from, identity=plan.login.identity)
+
+
+def _attached(model, row):
+    """The ORM object of a row as read, in the request's transaction (to write it)."""
+    if row is None or isinstance(row, model):
+        return row
+    return db.session.get(model, row.id)
 
 
 def _new_link(ctx: RealmContext, idp: IdentityProvider, identity: Identity, user: User, now: int) -> IdentityLink:
@@ -274,18 +292,20 @@ def _publish(ctx: RealmContext, plan: Plan, user: User, changed: list[str]) -> N
         publish(ctx.realm, "session.ended", payloads.session(plan.login.upgrade, plan.anonymous, reason), actor)
 
 
-def _refresh(ctx: RealmContext, user: User, link: IdentityLink, idp: IdentityProvider,
-             identity: Identity) -> list[str]:
+def _refresh(ctx: RealmContext, user: User | UserRow, link: IdentityLink | LinkRow, idp: IdentityProvider,
+             identity: Identity) -> tuple[list[str], bool]:
     """Apply what a login tells us; touch rows only when something changed or time passed.
-    Returns the user fields the login changed."""
+    Returns the user fields the login changed, and whether the link was touched."""
     now = ctx.now()
     changed = _apply_profile(user, idp, identity)
     claims = stable_claims(identity.claims)
+    touched = False
     if link.last_claims != claims:
-        link.last_claims = claims
+        link.last_claims, touched = claims, True
     if now - (link.last_login_at or 0) >= TOUCH_INTERVAL:
         link.last_login_at = user.last_seen_at = now
-    return changed
+        touched = True
+    return changed, touched
 
 
 def stable_claims(claims) -> dict:
@@ -362,11 +382,9 @@ def _anonymous_user(session: DeviceSession | None) -> User | None:
 
 
 def _find_link_and_user(ctx: RealmContext, idp: IdentityProvider, subject: str) -> tuple:
-    """The link and its user in one round trip, or (None, None)."""
-    row = db.session.execute(select(IdentityLink, User).join(User, User.id == IdentityLink.user_pk).where(
-        IdentityLink.realm_id == ctx.realm.id, IdentityLink.idp_id == idp.id,
-        IdentityLink.subject == subject)).first()
-    return (row[0], row[1]) if row else (None, None)
+    """The link and its user, as read, in one round trip; or (None, None)."""
+    found = ctx.state.reads.link_and_user(ctx.realm.id, idp.id, subject)
+    return found if found is not None else (None, None)
 
 
 def _user_by_user_id(ctx: RealmContext, user_id: str) -> User | None:

@@ -28,6 +28,7 @@ from authserver.events.outbox import publish
 from authserver.extensions import db
 from authserver.keys import jose
 from authserver.models import KeyState, Realm, SigningKey
+from authserver.registry import audit
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +129,10 @@ class KeyService:
         return row
 
     def rotate(self, realm: Realm, alg: str | None = None, actor: str = "system") -> SigningKey:
-        """Add a ``next`` key; refuse while another rotation is still pending."""
+        """Add a ``next`` key, audited as ``actor``'s; refuse while another rotation is pending."""
         alg = self._check_alg(alg)
         self._apply_transitions(realm)
-        return self._add_next_key(realm, alg, actor)
+        return self._add_next_key(realm, alg, actor, audited=True)
 
     def maintain(self, realm: Realm) -> None:
         """Promote a due ``next`` key, delete expired ``retired`` keys, rotate by age."""
@@ -150,11 +151,13 @@ class KeyService:
         except (IntegrityError, OperationalError):
             db.session.rollback()  # another process did the same work first
 
-    def _add_next_key(self, realm: Realm, alg: str, actor: str = "system") -> SigningKey:
+    def _add_next_key(self, realm: Realm, alg: str, actor: str = "system", audited: bool = False) -> SigningKey:
         activates_at = int(self._clock()) + self._config["KEY_PREPUBLICATION_SECONDS"]
         row = self._new_row(realm, alg, KeyState.NEXT, activates_at=activates_at)
         db.session.add(row)
         publish(realm, "key.rotated", row.to_dict(), actor)
+        if audited:  # an admin's rotation (automatic ones are the key.rotated event alone)
+            audit.record(realm, actor, "key.rotate", "key", row.kid, after=row.to_dict())
         try:
             db.session.commit()
         except IntegrityError:

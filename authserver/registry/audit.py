@@ -1,12 +1,17 @@
-"""The audit log: every admin change, recorded in the transaction that makes it."""
+"""The audit log: every admin change, recorded in the transaction that makes it (realms and
+signing keys included).
+
+It reads the app's clock from ``current_app.extensions`` rather than importing the app state,
+so the key service, which the app state builds, can record its rotations here.
+"""
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 
 from authserver.extensions import db
 from authserver.models import AuditEvent, Realm
-from authserver.state import app_state
 
 SECRET_FIELDS = frozenset({"client_secret", "secret", "credential", "registration_access_token",
                            "initial_access_token", "private_key", "api_key_secret", "api_secret"})
@@ -16,7 +21,7 @@ def record(realm: Realm, actor: str, action: str, target_type: str, target_id: s
            before: dict | None = None, after: dict | None = None) -> None:
     """Add an audit event to the current transaction (the caller commits)."""
     db.session.add(AuditEvent(
-        realm_id=realm.id, at=int(app_state().clock()), actor=actor, action=action,
+        realm_id=realm.id, at=int(current_app.extensions["authserver"].clock()), actor=actor, action=action,
         target_type=target_type, target_id=target_id,
         before=_redacted(before), after=_redacted(after)))
 

@@ -104,7 +104,11 @@ def _apply(backend: ChatBackend, data: dict[str, Any]) -> None:
 
 def _apply_profile(backend: ChatBackend, data: dict[str, Any]) -> None:
     """Set the token profile and its vendor credential, checked by the profile now (so a
-    bad credential is refused at configuration time) and sealed at rest."""
+    bad credential is refused at configuration time) and sealed at rest.
+
+    While the profile stays the same, a given credential is a JSON merge patch (RFC 7396)
+    over the stored one: the keys it names change, ``null`` removes one, the rest are kept.
+    A new profile takes a whole credential of its own."""
     changed = "profile" in data and data["profile"] != backend.profile
     if "profile" in data:
         backend.profile = validation.text(data["profile"], "profile", 64)
@@ -115,11 +119,27 @@ def _apply_profile(backend: ChatBackend, data: dict[str, Any]) -> None:
             raise InvalidInput(f"credential: the {backend.profile} profile takes no credential")
         backend.credential_sealed = None
         return
-    if given is None and backend.credential_sealed is not None and not changed:
+    stored = None if changed or backend.credential_sealed is None else _stored_credential(backend)
+    if given is None and stored is not None:
         return
-    credential = _credential(cls, backend.profile, given)
+    credential = _credential(cls, backend.profile, given) if stored is None else \
+        _merged_credential(cls, stored, given)
     backend.credential_sealed = app_state().box.seal(json.dumps(credential).encode(),
                                                     credential_context(backend))
+
+
+def _stored_credential(backend: ChatBackend) -> dict:
+    return dict(app_state().profiles.for_backend(backend).credential)
+
+
+def _merged_credential(cls, stored: dict, patch: Any) -> dict:
+    if not isinstance(patch, dict):
+        raise InvalidInput("credential: must be a JSON object")
+    merged = {k: v for k, v in {**stored, **patch}.items() if v is not None}
+    try:
+        return dict(cls.validate_credential(merged))
+    except PluginConfigError as exc:
+        raise InvalidInput(f"credential.{exc.key}: {exc.message}") from None
 
 
 def _credential(cls, profile: str, given: Any) -> dict:

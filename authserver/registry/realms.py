@@ -11,6 +11,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from authserver.errors import Conflict, InvalidInput, NotFound
 from authserver.extensions import db
 from authserver.models import Realm
+from authserver.registry import audit
 from authserver.state import app_state
 
 REALM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
@@ -47,15 +48,17 @@ def list_realms() -> list[Realm]:
     return list(db.session.scalars(select(Realm).order_by(Realm.name)))
 
 
-def create_realm(name: str, alg: str | None = None) -> Realm:
-    """Create a realm with an active signing key, in one transaction."""
+def create_realm(name: str, alg: str | None = None, actor: str = "system") -> Realm:
+    """Create a realm with an active signing key, audited, in one transaction."""
     validate_realm_name(name)
     svc = app_state()
     realm = Realm(name=name, created_at=int(svc.clock()))
     db.session.add(realm)
     try:
         db.session.flush()
-        svc.keys.create_active_key(realm, alg)
+        key = svc.keys.create_active_key(realm, alg)
+        audit.record(realm, actor, "realm.create", "realm", name,
+                     after={**realm.to_dict(), "key": {"kid": key.kid, "alg": key.alg}})
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -66,9 +69,9 @@ def create_realm(name: str, alg: str | None = None) -> Realm:
     return realm
 
 
-def ensure_realm(name: str, alg: str | None = None) -> tuple[Realm, bool]:
+def ensure_realm(name: str, alg: str | None = None, actor: str = "system") -> tuple[Realm, bool]:
     """The realm, created if missing; ``True`` when it was created now."""
     existing = find_realm(name)
     if existing is not None:
         return existing, False
-    return create_realm(name, alg), True
+    return create_realm(name, alg, actor), True

@@ -95,6 +95,11 @@ def test_cli_and_admin_api_agree(both, tmp_path):
     assert run("clients", "list") == api("GET", "/clients") == []
 
     audit_cli, audit_api = run("audit"), api("GET", "/audit")
+    created_cli, created_api = audit_cli.pop(), audit_api.pop()  # the oldest: each realm's creation
+    assert (created_cli["action"], created_cli["target_id"], created_cli["actor"]) == (
+        "realm.create", "via-cli", "cli")
+    assert (created_api["action"], created_api["target_id"], created_api["actor"]) == (
+        "realm.create", "via-api", "client:admin-cli")
     assert {e["actor"] for e in audit_cli} == {"cli"}
     assert {e["actor"] for e in audit_api} == {"client:admin-cli"}
     assert comparable(audit_cli) == comparable(audit_api)
@@ -109,6 +114,11 @@ def test_keys_and_errors_agree(both):
     assert run("keys", "rotate", "--alg", "EdDSA")["state"] == api("POST", "/keys/rotate", {"alg": "EdDSA"},
                                                                      201)["state"]
     assert api("POST", "/keys/rotate", {}, 409)["error"] == "conflict"
+    rotated_cli, rotated_api = run("audit")[0], api("GET", "/audit")[0]
+    assert (rotated_cli["action"], rotated_cli["actor"]) == ("key.rotate", "cli")
+    assert (rotated_api["action"], rotated_api["actor"]) == ("key.rotate", "client:admin-cli")
+    assert comparable([rotated_cli])[0]["after"].keys() == comparable([rotated_api])[0]["after"].keys()
+    assert rotated_cli["target_id"] == rotated_cli["after"]["kid"] and rotated_cli["after"]["state"] == "next"
     assert api("POST", "/clients", {"name": "x", "audiences": ["nope"]}, 400)["error"] == "invalid_request"
     assert api("GET", "/clients/nope", status=404)["error"] == "not_found"
     assert api("GET", "/audit?limit=0", status=400)["error"] == "invalid_request"

@@ -83,7 +83,7 @@ def test_admin_bootstrap_curl_targets_the_development_server_without_issuer_base
 def test_audit_lists_changes_newest_first(runner, backend):
     events = cli(runner, "audit", "--realm", "default", "--limit", "5")
     assert [(e["actor"], e["action"], e["target_id"]) for e in events] == [
-        ("cli", "backend.create", "chat-api")]
+        ("cli", "backend.create", "chat-api"), ("system", "realm.create", "default")]
 
 
 @pytest.fixture

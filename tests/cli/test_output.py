@@ -83,7 +83,8 @@ def test_tables_show_iso_times(runner):
     cli(runner, "backends", "create", "--realm", "default", "--audience", "chat-api", "--scopes", "chat")
     audit = runner.invoke(main, ["audit", "--realm", "default"]).stdout.splitlines()
     assert audit[0].split()[:3] == ["ID", "AT", "ACTOR"]
-    assert audit[1].split()[:4] == ["1", CREATED, "cli", "backend.create"]
+    assert audit[1].split()[:4] == ["2", CREATED, "cli", "backend.create"]
+    assert audit[2].split()[:4] == ["1", CREATED, "system", "realm.create"]
     assert [k["created_at"] for k in cli(runner, "keys", "list", "--realm", "default")] == [1_800_000_000]
 
 

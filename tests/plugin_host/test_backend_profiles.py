@@ -372,11 +372,13 @@ def _pem_body(pem: str) -> str:
     return "\n    ".join(pem.strip().splitlines()[1:-1])
 
 
-def test_matrix_empty_credential_generates_a_new_key(app, client, runner):
+def test_matrix_empty_credential_changes_nothing_rotate_key_makes_a_new_one(app, client, runner):
     before = cli(runner, "backends", "create", "--realm", "default", "--audience", "synapse",
                  "--profile", "matrix")["profile_info"]
-    after = cli(runner, "backends", "update", "--realm", "default", "synapse", "--profile", "matrix",
-                "--credential", "{}")["profile_info"]
+    same = cli(runner, "backends", "update", "--realm", "default", "synapse", "--profile", "matrix",
+               "--credential", "{}")["profile_info"]  # a merge patch naming nothing
+    assert same["public_key"] == before["public_key"]
+    after = cli(runner, "backends", "update", "--realm", "default", "synapse", "--rotate-key")["profile_info"]
     assert after["public_key"] != before["public_key"]
 
 

@@ -118,7 +118,7 @@ class BackendAssertionHarness(ConnectorHarness):
     _jti = itertools.count()
 
     def config(self) -> dict[str, Any]:
-        return {"allow_hs256": True}  # as the core configures a connection holding a secret
+        return {"allow_hs256": True}  # HS256 is accepted when the core hands over a secret
 
     def client_keys(self) -> KeySet:
         return KeySet.import_key_set({"keys": [ec_key("app-1").as_dict(private=False)]})
