@@ -80,7 +80,7 @@ class ChatAuthorizationServer(AuthorizationServer):
         self._assertion_authentication = PrivateKeyJWTAuthentication()
 
     def create_oauth2_request(self, request) -> StrictOAuth2Request:
-        form = parse_form(flask_request.get_data(cache=True), flask_request.content_type)
+        form = g.oauth_form = parse_form(flask_request.get_data(cache=True), flask_request.content_type)
         return StrictOAuth2Request(form, g.realm_ctx)
 
     @staticmethod

@@ -10,6 +10,7 @@ name is a bug in the one or the other.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app
@@ -48,6 +49,12 @@ def string_list(items: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"type": ["array", "null"], "items": items or {"type": "string", "minLength": 1}}
 
 
+def ecma(regex: re.Pattern[str]) -> str:
+    """A service's regex as ECMA-262, the dialect of JSON Schema: Python's end of input ``\\Z``
+    is ECMA's ``$`` (which, unlike Python's, never matches before a final newline)."""
+    return re.sub(r"(?<!\\)\\Z$", "$", regex.pattern)
+
+
 def enum(*values: Any) -> dict[str, Any]:
     return {"enum": list(values)}
 
@@ -82,7 +89,7 @@ def _any_case(word: str) -> str:
 SCOPES_IN = {"oneOf": [
     {"type": "string", "pattern": f"^[{TOKEN_CHARS}{PY_SPACE}]*$",
      "description": "RFC 6749 §3.3 scope tokens separated by white space"},
-    {"type": "array", "items": {"type": "string", "pattern": validation.SCOPE_TOKEN.pattern}},
+    {"type": "array", "items": {"type": "string", "pattern": ecma(validation.SCOPE_TOKEN)}},
     {"type": "null"}]}
 JWKS_IN = {"type": ["object", "null"], "description": "RFC 7517 JWK Set of public keys",
            "required": ["keys"], "properties": {"keys": {"type": "array", "minItems": 1, "items": OBJECT}}}
@@ -149,23 +156,23 @@ def schemas() -> dict[str, Any]:
     return {
         "Error": closed({"error": STR, "error_description": STR}, "all"),
         "Realm": closed({"name": STR, "created_at": INT}, "all"),
-        "RealmCreate": closed({"name": {"type": "string", "pattern": REALM_NAME.pattern}, "alg": ALG}, ("name",)),
+        "RealmCreate": closed({"name": {"type": "string", "pattern": ecma(REALM_NAME)}, "alg": ALG}, ("name",)),
         "Client": closed(CLIENT, "all"),
         "IssuedClient": issued(CLIENT, "client_secret", "client_secret (secret-based methods) is shown only here"),
         "ClientCreate": closed({**CLIENT_IN, "auth_method": enum(*AUTH_METHODS), "client_id": {
-            "type": ["string", "null"], "pattern": clients.CLIENT_ID.pattern}}, ("name",)),
+            "type": ["string", "null"], "pattern": ecma(clients.CLIENT_ID)}}, ("name",)),
         "ClientUpdate": closed({**CLIENT_IN, "disabled": BOOL}),
         "RotateSecret": closed({"grace_seconds": {"type": "integer", "minimum": 0, "maximum": MAX_OVERLAP_SECONDS}}),
         "Backend": {**closed({**BACKEND, "profile_info": {"type": "object", "description": (
             "the profile's public facts (matrix: public_key PEM and a jwt_config snippet)")}}, tuple(BACKEND))},
         "BackendCreate": closed({**backend_in, "audience": {"type": "string",
-                                                            "pattern": validation.IDENTIFIER.pattern}},
+                                                            "pattern": ecma(validation.IDENTIFIER)}},
                                 ("audience",)),
         "BackendUpdate": closed({**backend_in, "rotate_key": {"type": "boolean", "writeOnly": True, "description":
                                  "profiles with a server-generated key (matrix): a new key, other settings kept"}}),
         "IdentityProvider": closed(IDP, "all"),
         "IssuedIdentityProvider": issued(IDP, "shared_secret", "shared_secret: only when this request generated it"),
-        "IdentityProviderCreate": closed({**IDP_IN, "name": {"type": "string", "pattern": IDP_NAME.pattern},
+        "IdentityProviderCreate": closed({**IDP_IN, "name": {"type": "string", "pattern": ecma(IDP_NAME)},
                                           "type": enum(*connector_names())}, ("name", "type")),
         "IdentityProviderUpdate": closed({**IDP_IN, "disabled": BOOL}),
         "User": closed(USER, "all"),

@@ -21,6 +21,8 @@ _AUTHORIZATION = re.compile(r"(authorization[\"']?\s*[:=]\s*[\"']?)(?:(?:basic|b
                             re.IGNORECASE)
 _PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?(?:-----END [A-Z ]+-----|$)", re.DOTALL)
 _MARK = "_authserver_handler"
+_ACCESS = "_authserver_access"
+_access_logger = logging.getLogger(ACCESS_LOGGER)
 
 
 def redact(text: str) -> str:
@@ -33,9 +35,12 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Renders the message and replaces it by its redacted form (arguments included)."""
+    """Renders the message and replaces it by its redacted form (arguments included). Access
+    records carry no arguments: their formatter redacts the whole line once."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, _ACCESS, False):
+            return True
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string still gets logged, redacted
@@ -86,12 +91,18 @@ def configure_logging(fmt: str = "json", level: str = "INFO", stream=None) -> lo
 
 
 def access_log(status: int, elapsed: float) -> None:
-    """One line per request: method, path (never the query string), status, duration."""
-    logger = logging.getLogger(ACCESS_LOGGER)
-    if logger.isEnabledFor(logging.INFO):
-        logger.info("%s %s %s", request.method, request.path, status, extra={"fields": {
-            "method": request.method, "path": request.path, "status": status,
-            "duration_ms": round(elapsed * 1000, 2), "remote_addr": request.remote_addr}})
+    """One line per request: method, path (never the query string), status, duration.
+
+    Built as a record directly (no caller lookup, no format arguments); the formatter redacts
+    the whole line, request id and path included, as it does every line."""
+    if not _access_logger.isEnabledFor(logging.INFO):
+        return
+    method, path = request.method, request.path
+    record = _access_logger.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, f"{method} {path} {status}", None, None)
+    record.fields = {"method": method, "path": path, "status": status, "duration_ms": round(elapsed * 1000, 2),
+                     "remote_addr": request.remote_addr}
+    setattr(record, _ACCESS, True)
+    _access_logger.handle(record)
 
 
 def _iso(created: float) -> str:

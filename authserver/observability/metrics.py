@@ -14,12 +14,11 @@ import logging
 import os
 from urllib.parse import urlparse
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
 
 from authserver.extensions import db
 
@@ -54,11 +53,20 @@ class Metrics:
         self.webhook_latency = Histogram(
             "authserver_webhook_delivery_duration_seconds", "Webhook delivery attempt latency.",
             buckets=LATENCY_BUCKETS, registry=self.registry)
+        self._children: dict[tuple, object] = {}
 
     def observe_request(self, endpoint: str, response, elapsed: float) -> None:
-        self.request_latency.labels(endpoint).observe(elapsed)
+        self._child(self.request_latency, endpoint).observe(elapsed)
         if endpoint == "token.token":
-            self.token_requests.labels(_grant(), _result(response)).inc()
+            self._child(self.token_requests, _grant(), _result(response)).inc()
+
+    def _child(self, metric, *labels: str):
+        """``metric.labels(*labels)``, remembered: the label sets of requests are few."""
+        key = (metric, labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def observe_upstream(self, url: str, status: int | None, elapsed: float) -> None:
         """Called by :class:`authserver.outbound.http_client.RequestsHttpClient` after every call."""
@@ -97,10 +105,10 @@ def upstream_kind(url: str) -> str:
 
 
 def _grant() -> str:
-    try:
-        return _GRANTS.get(request.form.get("grant_type", ""), "other")
-    except HTTPException:  # e.g. a body over MAX_CONTENT_LENGTH: already answered 413
-        return "other"
+    """The grant of a token request, from the body the server parsed strictly (``g.oauth_form``,
+    :mod:`authserver.server`); "other" when it never got that far (e.g. a body too large)."""
+    form = g.get("oauth_form")
+    return _GRANTS.get(form.get("grant_type", ""), "other") if form is not None else "other"
 
 
 def _result(response) -> str:

@@ -79,11 +79,19 @@ def issue(ctx: RealmContext, issuance: Issuance) -> Issued:
     else:
         token, issued_type = _user_token(ctx, _granted(ctx, issuance, now, expires_at), issuance.profile)
     counted = _count(ctx, issuance, now)
-    db.session.commit()
+    _commit()
     if counted is not None:
         ctx.state.usage.add(counted)
     return Issued(token=token, issued_token_type=issued_type, expires_in=expires_at - now,
                   scopes=issuance.scopes)
+
+
+def _commit() -> None:
+    """Commit the request's transaction; a request that read its rows outside it (a returning
+    user, :mod:`authserver.tokens.reads`) and wrote nothing has none."""
+    session = db.session()
+    if session.in_transaction() or session.new or session.dirty or session.deleted:
+        session.commit()
 
 
 def _expiry(ctx: RealmContext, issuance: Issuance, now: int) -> int:

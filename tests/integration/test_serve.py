@@ -86,3 +86,43 @@ def test_metrics_aggregate_all_workers(instance):
                 if x.startswith('authserver_request_duration_seconds_count{endpoint="health.healthz"}'))
     assert float(line.split()[-1]) >= session_count + 1  # + the readiness probe of Served
     assert 'authserver_signing_keys{realm="default",state="active"} 1.0' in text
+
+
+def test_serve_with_worker_delivers_webhooks(instance, monkeypatch):
+    """The single-host default: ``serve --with-worker`` runs a delivery worker beside the web
+    workers; an admin change made through the API reaches a subscribed receiver, verified with
+    the Standard Webhooks library, and the worker stops with the server."""
+    from tests.cli_helpers import basic, bearer
+    from tests.events.receiver import Receiver
+
+    receiver = Receiver().start()
+    env = {**instance, "AUTHSERVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    app = create_app()
+    with app.app_context():
+        from authserver.events.subscriptions import create_subscription
+        from authserver.registry.bootstrap import bootstrap_admin_client
+
+        issued = create_subscription(get_realm("default"), {"url": receiver.url, "events": ["backend.created"]},
+                                     "test")
+        receiver.secrets.append(issued.secret)
+        admin = bootstrap_admin_client(get_realm("default"), "test")
+        admin_id, admin_secret = admin.client.client_id, admin.client_secret
+    try:
+        with Served(env, server="gunicorn", workers=1, extra=("--with-worker",)) as served:
+            token = requests.post(f"{served.url}/realms/default/token", data={
+                "grant_type": "client_credentials", "scope": "admin"},
+                headers=basic(admin_id, admin_secret), timeout=10).json()["access_token"]
+            created = requests.post(f"{served.url}/admin/realms/default/backends", headers=bearer(token),
+                                    json={"audience": "hooked-api", "scopes": "chat:read"}, timeout=10)
+            assert created.status_code == 201, created.text
+            deadline = time.monotonic() + 30
+            while not receiver.of_type("backend.created") and time.monotonic() < deadline:
+                time.sleep(0.2)
+            served.terminate()
+            assert served.process.wait(timeout=60) == 0
+    finally:
+        receiver.stop()
+    delivered = receiver.of_type("backend.created")
+    assert len(delivered) == 1 and delivered[0].body["data"]["audience"] == "hooked-api"

@@ -23,14 +23,14 @@ def free_port() -> int:
 
 class Served:
     def __init__(self, env: dict[str, str], server: str = "gunicorn", workers: int = 2,
-                 threads: int = 1):
+                 threads: int = 1, extra: tuple[str, ...] = ()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {**os.environ, "AUTHSERVER_LOG_LEVEL": "WARNING", **env}
         full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self.process = subprocess.Popen(
             [AUTHSERVER, "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--threads", str(threads), "--server", server],
+             "--threads", str(threads), "--server", server, *extra],
             env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         self._wait_ready()
 
