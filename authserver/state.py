@@ -65,7 +65,8 @@ class AppState:
     row_cache: RowCache
     usage: Recorded
     reads: Reads
-    realm_rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # name → (id, created_at)
+    #: name → (id, created_at, trusted until): :func:`authserver.registry.realms.get_realm`
+    realm_rows: dict[str, tuple[int, int, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

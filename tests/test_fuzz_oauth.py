@@ -5,7 +5,7 @@ unknown parameters, bodies that are not UTF-8 (or are UTF-16, or JSON nested tho
 deep), huge and empty values, lone surrogates, wrong media types, and every shape of bad
 ``Authorization`` header, mixed with the valid values of a realistic realm so that requests
 also get past the first check. The property: never a 5xx; every 4xx is a JSON object with a
-string ``error``, and an ``error_description`` that is a string, not a Python repr.
+string ``error``, and an ``error_description`` that is a string, not a Python list repr.
 Bounded and derandomized, so CI runs the same examples every time.
 """
 
@@ -75,11 +75,12 @@ def realm(make_app, clock) -> Realm:
     issued = client.post(f"{REALM}/token", headers=basic_auth("svc", svc["client_secret"]),
                          data={"grant_type": "client_credentials", "audience": "chat-api", "scope": "chat:read"})
     session = client.post(f"{REALM}/sessions", json={"client_id": "spa", "audience": "chat-api"})
+    assert issued.status_code == 200 and session.status_code == 201, (issued.get_json(), session.get_json())
     return Realm(app, client, {
         "$svc": svc["client_secret"], "$poster": poster["client_secret"], "$rs": rs["client_secret"],
-        "$backend": backend.secret, "$token": issued.get_json().get("access_token", "no-token"),
+        "$backend": backend.secret, "$token": issued.get_json()["access_token"],
         "$assertion": backend.assertion(now=int(clock())), "$initial": initial,
-        "$session": (session.get_json() or {}).get("session_token", "no-session")})
+        "$session": session.get_json()["session_token"]})
 
 
 # --- strategies ---------------------------------------------------------------------------

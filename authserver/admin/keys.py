@@ -25,3 +25,15 @@ def list_keys(realm: str):
 def rotate(realm: str):
     data = validation.only_fields(json_body(optional=True), {"alg"}, "key rotation")
     return jsonify(app_state().keys.rotate(get_realm(realm), signing_alg(data), actor()).to_dict()), 201
+
+
+@blueprint.post("/<kid>/retire-now")
+@admin_required
+def retire_now(realm: str, kid: str):
+    return jsonify(app_state().keys.retire_now(get_realm(realm), kid, actor()))
+
+
+@blueprint.post("/cancel-rotation")
+@admin_required
+def cancel_rotation(realm: str):
+    return jsonify(app_state().keys.cancel_rotation(get_realm(realm), actor()))

@@ -23,3 +23,23 @@ def create_realm():
     data = validation.only_fields(json_body(), {"name", "alg"}, "realm")
     realm = service.create_realm(data.get("name"), signing_alg(data), actor())
     return jsonify(realm.to_dict()), 201
+
+
+# ``<realm_name>``, not ``<realm>``: only ADMIN_REALM tokens reach these, as above.
+@blueprint.get("/realms/<realm_name>")
+@admin_required
+def show_realm(realm_name: str):
+    return jsonify(service.show_realm(realm_name))
+
+
+@blueprint.patch("/realms/<realm_name>")
+@admin_required
+def update_realm(realm_name: str):
+    return jsonify(service.update_realm(realm_name, json_body(), actor()).to_dict())
+
+
+@blueprint.delete("/realms/<realm_name>")
+@admin_required
+def delete_realm(realm_name: str):
+    service.delete_realm(realm_name, actor())
+    return "", 204

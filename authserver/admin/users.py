@@ -1,4 +1,5 @@
-"""Admin API: chat users, as ``authserver users`` (list, show, disable, enable, revoke-tokens)."""
+"""Admin API: chat users, as ``authserver users`` (list, show, disable, enable, revoke-tokens,
+delete)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,10 @@ def enable_user(realm: str, user: str):
 @admin_required
 def revoke_tokens(realm: str, user: str):
     return jsonify(revoke_user_tokens(get_realm(realm), user, actor()).to_dict())
+
+
+@blueprint.delete("/<user>")
+@admin_required
+def delete_user(realm: str, user: str):
+    service.delete_user(get_realm(realm), user, actor())
+    return "", 204

@@ -66,11 +66,11 @@ def parse_target(url: str) -> Target:
     """Raise :class:`InvalidInput` for anything but an absolute http(s) URL with a host."""
     if not isinstance(url, str) or len(url) > 2048 or any(c in url for c in " \r\n\t"):
         raise InvalidInput("url: must be an http(s) URL of at most 2048 characters, without spaces")
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise InvalidInput("url: the port is not a number from 1 to 65535") from None
+        raise InvalidInput("url: not a valid URL (host or port)") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"url: {url!r} must be an absolute http or https URL")
     if parts.username is not None or parts.password is not None:

@@ -1,21 +1,32 @@
-"""Chat users, as an admin sees them: find, list, disable and enable.
+"""Chat users, as an admin sees them: find, list, disable, enable and delete (erase).
 
 ``_id`` (``uid``) is server-assigned and immutable; ``user_id`` is unique in the realm, set
 once and never given to another person. Which user a login is belongs to
 :mod:`authserver.identity.decision`.
+
+Deleting a user erases it: the row, its identity links and device sessions go (so the same
+upstream subject logging in again becomes a new user, with a new ``_id``), with the anonymous
+users merged into it (the same person); its monthly usage keeps only counts; the audit log
+and the stored events keep its identifiers and state changes, not its profile.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import delete, or_, select
 
 from authserver.errors import InvalidInput, NotFound
 from authserver.events import payloads
 from authserver.events.outbox import publish
 from authserver.extensions import db
-from authserver.models import Realm, User
+from authserver.models import AuditEvent, DeviceSession, Event, IdentityLink, Realm, User
 from authserver.models.user import ACTIVE, DISABLED, MERGED
 from authserver.registry import audit
+from authserver.tokens import usage
+
+#: What erasure removes from the audit log and stored events that name the user.
+PROFILE_FIELDS = frozenset({"given_name", "family_name", "name", "email", "picture", "custom", "unverified"})
 
 
 def get_user(realm: Realm, key: str) -> User:
@@ -44,3 +55,43 @@ def set_user_disabled(realm: Realm, key: str, disabled: bool, actor: str) -> Use
         publish(realm, "user.disabled" if disabled else "user.enabled", payloads.user(user), actor)
     db.session.commit()
     return user
+
+
+def delete_user(realm: Realm, key: str, actor: str) -> dict[str, Any]:
+    """Erase the user (by ``_id`` or ``user_id``) and the anonymous users merged into it,
+    publishing ``user.deleted`` for each, in one transaction; returns the event's data."""
+    user = get_user(realm, key)
+    merged = list(db.session.scalars(select(User).where(User.realm_id == realm.id,
+                                                        User.merged_into == user.uid)))
+    erased = [user, *merged]
+    pks, deleted = [u.id for u in erased], [payloads.user_deleted(u) for u in erased]
+    usage.erase(pks)
+    db.session.execute(delete(IdentityLink).where(IdentityLink.user_pk.in_(pks)))
+    db.session.execute(delete(DeviceSession).where(DeviceSession.user_pk.in_(pks)))
+    _forget_profiles(realm, [u.uid for u in erased])
+    db.session.execute(delete(User).where(User.id.in_(pks)))
+    for data in deleted:
+        publish(realm, "user.deleted", data, actor)
+    audit.record(realm, actor, "user.delete", "user", user.uid, before=deleted[0],
+                 after={"merged_users_deleted": [d["_id"] for d in deleted[1:]]} if merged else None)
+    db.session.commit()
+    return deleted[0]
+
+
+def _forget_profiles(realm: Realm, uids: list[str]) -> None:
+    """The audit rows and stored events naming these users keep no profile data."""
+    for row in db.session.scalars(select(AuditEvent).where(
+            AuditEvent.realm_id == realm.id, AuditEvent.target_type == "user", AuditEvent.target_id.in_(uids))):
+        row.before, row.after = _without_profile(row.before), _without_profile(row.after)
+    keys = [f"user:{uid}" for uid in uids]
+    for event in db.session.scalars(select(Event).where(
+            Event.realm_id == realm.id, or_(Event.order_key.in_(keys), Event.order_key_2.in_(keys)))):
+        event.data = _without_profile(event.data)
+
+
+def _without_profile(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_profile(v) for k, v in value.items() if k not in PROFILE_FIELDS}
+    if isinstance(value, list):
+        return [_without_profile(v) for v in value]
+    return value

@@ -224,3 +224,73 @@ class KeyService:
                                f"choose one of {', '.join(SIGNING_ALGORITHMS)}")
         return alg
 
+
+    # --- a compromised key, a cancelled rotation ---------------------------------------------
+
+    def retire_now(self, realm: Realm, kid: str, actor: str) -> dict:
+        """A compromised key leaves the JWKS now: tokens it signed stop verifying here at once
+        (in other processes within KEY_CACHE_SECONDS; verifiers that cached the JWKS, within
+        JWKS_MAX_AGE). When it was the active key, the pending ``next`` key signs from now on,
+        else a new key of the same algorithm. Returns ``{"retired": …, "activated": … | None}``."""
+        self._apply_transitions(realm)
+        row = self._find_key(realm, kid)
+        now, before = int(self._clock()), row.to_dict()
+        self._delete_key(realm, row, f"key {kid!r} of realm {realm.name!r} was just changed; try again")
+        activated = self._activate_now(realm, before["alg"], now) if before["state"] == KeyState.ACTIVE else None
+        retired = {**before, "state": KeyState.RETIRED.value, "retired_at": now, "remove_after": now}
+        publish(realm, "key.retired", retired, actor)
+        if activated is not None:
+            publish(realm, "key.activated", activated.to_dict(), actor)
+        audit.record(realm, actor, "key.retire_now", "key", kid, before=before,
+                     after={**retired, "activated": activated.kid if activated else None})
+        self._commit_key_change(realm)
+        return {"retired": retired, "activated": activated.to_dict() if activated else None}
+
+    def cancel_rotation(self, realm: Realm, actor: str) -> dict:
+        """Drop the pending ``next`` key (published, never used to sign); returns it, removed."""
+        self._apply_transitions(realm)  # a next key already due has become active: not pending
+        pending = db.session.scalar(select(SigningKey).where(
+            SigningKey.realm_id == realm.id, SigningKey.state == KeyState.NEXT))
+        if pending is None:
+            raise Conflict(f"no rotation of realm {realm.name!r} is pending (it has no next key)")
+        now, before = int(self._clock()), pending.to_dict()
+        self._delete_key(realm, pending, f"the rotation of realm {realm.name!r} is no longer pending")
+        dropped = {**before, "state": KeyState.RETIRED.value, "retired_at": now, "remove_after": now}
+        publish(realm, "key.retired", dropped, actor)
+        audit.record(realm, actor, "key.cancel_rotation", "key", before["kid"], before=before, after=dropped)
+        self._commit_key_change(realm)
+        return dropped
+
+    def _find_key(self, realm: Realm, kid: str) -> SigningKey:
+        row = db.session.scalar(select(SigningKey).where(SigningKey.realm_id == realm.id, SigningKey.kid == kid))
+        if row is None:
+            raise NotFound(f"no key {kid!r} in realm {realm.name!r}")
+        return row
+
+    def _delete_key(self, realm: Realm, row: SigningKey, gone: str) -> None:
+        """Delete the row as read (same state), or refuse: another process changed it first."""
+        deleted = db.session.execute(delete(SigningKey).where(
+            SigningKey.id == row.id, SigningKey.state == row.state)).rowcount
+        if not deleted:
+            db.session.rollback()
+            raise Conflict(gone)
+
+    def _activate_now(self, realm: Realm, alg: str, now: int) -> SigningKey:
+        """The pending ``next`` key becomes active now, else a new key does."""
+        pending = db.session.scalar(select(SigningKey).where(
+            SigningKey.realm_id == realm.id, SigningKey.state == KeyState.NEXT))
+        if pending is not None:
+            pending.state, pending.activates_at = KeyState.ACTIVE, now
+            return pending
+        row = self._new_row(realm, self._check_alg(alg), KeyState.ACTIVE, activates_at=now)
+        db.session.add(row)
+        return row
+
+    def _commit_key_change(self, realm: Realm) -> None:
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise Conflict(f"the keys of realm {realm.name!r} changed meanwhile; try again") from None
+        finally:
+            self.invalidate(realm.name)

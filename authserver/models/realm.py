@@ -13,7 +13,10 @@ class Realm(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(63), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "created_at": self.created_at}
+        return {"name": self.name, "display_name": self.display_name, "created_at": self.created_at,
+                "updated_at": self.updated_at}

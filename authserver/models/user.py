@@ -68,7 +68,10 @@ class IdentityLink(db.Model):
 
 
 class MonthlyUsage(db.Model):
-    """One row per user, client and IdP that got a token in a month (billing: unique users)."""
+    """One row per user, client and IdP that got a token in a month (billing: unique users).
+
+    An erased user's rows point at no user (``user_pk`` null) and carry ``erased_ref``: random,
+    the same on that user's rows of one month, so the month still counts the user once."""
 
     __tablename__ = "monthly_usage"
     __table_args__ = (UniqueConstraint("realm_id", "month", "user_pk", "client_id", "idp"),)
@@ -76,7 +79,8 @@ class MonthlyUsage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     realm_id: Mapped[int] = mapped_column(ForeignKey("realms.id", ondelete="CASCADE"), index=True)
     month: Mapped[str] = mapped_column(String(7))
-    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_pk: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    erased_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)
     client_id: Mapped[str] = mapped_column(String(64))
     idp: Mapped[str] = mapped_column(String(63))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)

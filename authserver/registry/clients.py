@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from authserver.crypto import new_secret
-from authserver.errors import InvalidInput, NotFound
+from authserver.errors import Conflict, InvalidInput, NotFound
 from authserver.events.outbox import publish
 from authserver.extensions import db
 from authserver.keys.public_jwks import public_jwks
@@ -118,6 +118,11 @@ def set_disabled(realm: Realm, client_id: str, disabled: bool, actor: str) -> Cl
 
 def delete_client(realm: Realm, client_id: str, actor: str) -> None:
     client = get_client(realm, client_id)
+    signing_for = sorted(db.session.scalars(select(IdentityProvider.name).where(
+        IdentityProvider.realm_id == realm.id, IdentityProvider.client_id == client_id)))
+    if signing_for:
+        raise Conflict(f"client {client_id!r} signs the assertions of identity provider(s) "
+                       f"{', '.join(signing_for)}; delete or change them first")
     audit.record(realm, actor, "client.delete", "client", client_id, before=client.to_dict())
     publish(realm, "client.deleted", client.to_dict(), actor)
     db.session.delete(client)
@@ -247,7 +252,7 @@ def _apply_keys(client: Client, data: dict[str, Any]) -> None:
     if "jwks" in data:
         client.jwks = public_jwks(data["jwks"]) if data["jwks"] is not None else None
     if "jwks_uri" in data:
-        client.jwks_uri = validation.https_url(data["jwks_uri"], "jwks_uri") if data["jwks_uri"] else None
+        client.jwks_uri = None if data["jwks_uri"] is None else validation.https_url(data["jwks_uri"], "jwks_uri")
     if client.jwks and client.jwks_uri:
         raise InvalidInput("jwks: give either jwks or jwks_uri, not both (RFC 7591 §2)")
     if client.auth_method == PRIVATE_KEY_JWT and not (client.jwks or client.jwks_uri):

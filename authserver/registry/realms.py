@@ -1,20 +1,33 @@
-"""Realms: one per chat application. Shared by the CLI and the admin API."""
+"""Realms: one per chat application. Shared by the CLI and the admin API.
+
+A realm is created with an active signing key, shown with what it holds, updated (its
+display name) and deleted with every row it holds. ``ADMIN_REALM`` cannot be deleted (its
+admin clients administer every realm); a realm's deletion is recorded in ADMIN_REALM's
+audit log, its own going with it.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from flask import current_app
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import make_transient_to_detached
 
 from authserver.errors import Conflict, InvalidInput, NotFound
 from authserver.extensions import db
-from authserver.models import Realm
-from authserver.registry import audit
+from authserver.models import ChatBackend, Client, IdentityProvider, Realm, User, WebhookSubscription
+from authserver.registry import audit, validation
+from authserver.registry.transactions import commit_admin_change
 from authserver.state import app_state
 
 REALM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+UPDATABLE = {"display_name"}
+#: What ``show_realm`` counts (what a deletion takes with it).
+COUNTED = {"clients": Client, "backends": ChatBackend, "idps": IdentityProvider, "users": User,
+           "webhooks": WebhookSubscription}
 
 
 def validate_realm_name(name: str) -> str:
@@ -25,19 +38,33 @@ def validate_realm_name(name: str) -> str:
 
 
 def get_realm(name: str) -> Realm:
-    """The realm named ``name``. Realms are never renamed or deleted, so a process keeps
-    the rows it has read and attaches a copy to the session without a query (hot path;
-    also lets discovery answer while the database is down)."""
-    known = app_state().realm_rows.get(name)
-    if known is not None:
-        realm = Realm(id=known[0], name=name, created_at=known[1])
-        make_transient_to_detached(realm)
-        return db.session.merge(realm, load=False)
-    realm = db.session.scalar(select(Realm).where(Realm.name == name))
+    """The realm named ``name``. A process keeps the rows it has read for KEY_CACHE_SECONDS
+    and attaches a copy to the session without a query (hot path); past that it reads the
+    row again (a realm deleted, or deleted and created again, elsewhere), and keeps answering
+    from memory while the database is down (discovery, JWKS)."""
+    state = app_state()
+    known = state.realm_rows.get(name)
+    if known is not None and known[2] > state.clock():
+        return _attached(name, known)
+    try:
+        realm = db.session.scalar(select(Realm).where(Realm.name == name))
+    except SQLAlchemyError:
+        if known is None:
+            raise
+        db.session.rollback()
+        return _attached(name, known)
     if realm is None:
+        state.realm_rows.pop(name, None)
         raise NotFound(f"no realm named {name!r}")
-    app_state().realm_rows[name] = (realm.id, realm.created_at)
+    state.realm_rows[name] = (realm.id, realm.created_at,
+                              state.clock() + current_app.config["KEY_CACHE_SECONDS"])
     return realm
+
+
+def _attached(name: str, known: tuple[int, int, float]) -> Realm:
+    realm = Realm(id=known[0], name=name, created_at=known[1])
+    make_transient_to_detached(realm)
+    return db.session.merge(realm, load=False)
 
 
 def find_realm(name: str) -> Realm | None:
@@ -52,7 +79,8 @@ def create_realm(name: str, alg: str | None = None, actor: str = "system") -> Re
     """Create a realm with an active signing key, audited, in one transaction."""
     validate_realm_name(name)
     svc = app_state()
-    realm = Realm(name=name, created_at=int(svc.clock()))
+    now = int(svc.clock())
+    realm = Realm(name=name, created_at=now, updated_at=now)
     db.session.add(realm)
     try:
         db.session.flush()
@@ -75,3 +103,52 @@ def ensure_realm(name: str, alg: str | None = None, actor: str = "system") -> tu
     if existing is not None:
         return existing, False
     return create_realm(name, alg, actor), True
+
+
+def show_realm(name: str) -> dict[str, Any]:
+    """The realm, its issuer path and what it holds (what deleting it would delete)."""
+    realm = _existing(name)
+    counts = {noun: db.session.scalar(select(func.count()).select_from(model).where(model.realm_id == realm.id))
+              for noun, model in COUNTED.items()}
+    return {**realm.to_dict(), "admin_realm": name == current_app.config["ADMIN_REALM"], "counts": counts}
+
+
+def update_realm(name: str, data: dict[str, Any], actor: str) -> Realm:
+    """Change the fields given (``display_name``: text, or null to remove it)."""
+    data = validation.only_fields(data, UPDATABLE, "realm")
+    realm = _existing(name)
+    before = realm.to_dict()
+    if "display_name" in data:
+        realm.display_name = validation.text(data["display_name"], "display_name", 100, required=False)
+    realm.updated_at = int(app_state().clock())
+    audit.record(realm, actor, "realm.update", "realm", name, before=before, after=realm.to_dict())
+    commit_admin_change()
+    return realm
+
+
+def delete_realm(name: str, actor: str) -> dict[str, Any]:
+    """Delete the realm and every row it holds (keys, clients, backends, IdPs, users, usage,
+    audit log, events, webhooks); recorded in ADMIN_REALM's audit log. Returns what it held."""
+    admin_realm = current_app.config["ADMIN_REALM"]
+    if name == admin_realm:
+        raise Conflict(f"realm {name!r} is ADMIN_REALM: its admin clients administer every realm, "
+                       "so it cannot be deleted")
+    held = show_realm(name)
+    realm = _existing(name)
+    recorder = find_realm(admin_realm)
+    if recorder is not None:
+        audit.record(recorder, actor, "realm.delete", "realm", name, before=held)
+    db.session.execute(delete(Realm).where(Realm.id == realm.id))
+    commit_admin_change()
+    state = app_state()
+    state.realm_rows.pop(name, None)
+    state.keys.invalidate(name)
+    return held
+
+
+def _existing(name: str) -> Realm:
+    """The realm's row, read now (not the process's copy of it)."""
+    realm = find_realm(name) if isinstance(name, str) else None
+    if realm is None:
+        raise NotFound(f"no realm named {name!r}")
+    return realm

@@ -125,7 +125,7 @@ def _acl_rule(rule: Any, field: str) -> dict:
         raise InvalidInput(f"{field}.path: must be a string starting with '/'")
     unknown = set(ACL_PLACEHOLDERS.findall(path)) - {"user_id", "uid"}
     if unknown:
-        raise InvalidInput(f"{field}.path: unknown placeholder(s) {sorted(unknown)}; "
+        raise InvalidInput(f"{field}.path: unknown placeholder(s) {', '.join(sorted(unknown))}; "
                            "use {user_id} or {uid}")
     normalized: dict = {"path": path}
     if "methods" in rule:

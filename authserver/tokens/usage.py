@@ -5,15 +5,19 @@ never share it) which (realm, month, user, client, idp) it has already recorded,
 hundredth token of the month costs no database write; the first one adds an
 ``INSERT … ON CONFLICT DO NOTHING`` to the request's transaction (the unique constraint
 absorbs the same insert from other processes), committed with the rest of the issuance.
+
+An erased user's rows keep only counts (:func:`erase`): they point at no user and carry a
+random value per month instead, so a month's report does not change when a user is deleted.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from authserver.errors import InvalidInput
@@ -50,7 +54,7 @@ def record(recorded: Recorded, realm: Realm, month: str, user: User, client_id: 
            anonymous: bool) -> tuple | None:
     """Count ``user`` for ``month`` in the current transaction; returns the key to remember
     once the transaction commits (:meth:`Recorded.add`), or None when already counted."""
-    key = (realm.id, month, user.id, client_id, idp)
+    key = (realm.id, month, user.uid, client_id, idp)  # uid: a deleted user's row id may come back
     if key in recorded:
         return None
     insert = _INSERTS[db.session.get_bind().dialect.name](MonthlyUsage).values(
@@ -66,15 +70,24 @@ def report(realm: Realm, month: str | None, now: float) -> dict:
         raise InvalidInput(f"month: expected YYYY-MM, got {month!r}")
     base = select(MonthlyUsage).where(MonthlyUsage.realm_id == realm.id, MonthlyUsage.month == month)
     rows = base.subquery()
-    total = db.session.scalar(select(func.count(func.distinct(rows.c.user_pk))))
-    anonymous = db.session.scalar(select(func.count(func.distinct(rows.c.user_pk)))
-                                  .where(rows.c.anonymous.is_(True)))
+    users = func.count(func.distinct(rows.c.user_pk)) + func.count(func.distinct(rows.c.erased_ref))
+    total = db.session.scalar(select(users))
+    anonymous = db.session.scalar(select(users).where(rows.c.anonymous.is_(True)))
     breakdown = db.session.execute(
-        select(rows.c.client_id, rows.c.idp, rows.c.anonymous,
-               func.count(func.distinct(rows.c.user_pk)))
+        select(rows.c.client_id, rows.c.idp, rows.c.anonymous, users)
         .group_by(rows.c.client_id, rows.c.idp, rows.c.anonymous)
         .order_by(rows.c.client_id, rows.c.idp)).all()
     return {"realm": realm.name, "month": month, "active_users": total,
             "identified_users": total - anonymous, "anonymous_users": anonymous,
             "by_client_and_idp": [{"client_id": c, "idp": i, "anonymous": a, "users": n}
                                   for c, i, a, n in breakdown]}
+
+
+def erase(user_pks: list[int]) -> None:
+    """The usage rows of these users keep only counts: each user's rows of a month get one
+    random ``erased_ref`` in place of the user (current transaction; the caller commits)."""
+    months = db.session.execute(select(MonthlyUsage.user_pk, MonthlyUsage.month).distinct()
+                                .where(MonthlyUsage.user_pk.in_(user_pks))).all()
+    for user_pk, month in months:
+        db.session.execute(update(MonthlyUsage).where(MonthlyUsage.user_pk == user_pk, MonthlyUsage.month == month)
+                           .values(user_pk=None, erased_ref=secrets.token_hex(16)))

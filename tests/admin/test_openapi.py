@@ -96,4 +96,7 @@ def test_the_schemas_follow_the_configuration_and_the_installed_plugins(make_app
 def test_every_schema_is_valid_json_schema(client):
     """Patterns come from the services' regexes, in ECMA-262 (Python's ``\\Z`` is not)."""
     for name, schema in client.get("/admin/openapi.json").get_json()["components"]["schemas"].items():
-        jsonschema_rs.validator_for({**schema, "$defs": {}}), name
+        try:
+            jsonschema_rs.validator_for(schema)
+        except jsonschema_rs.ValidationError as exc:
+            raise AssertionError(f"{name}: {exc}") from None

@@ -150,14 +150,9 @@ UNCLOSED_IPV6 = "https://[::1/cb"
 @pytest.mark.parametrize(("path", "body"), [
     (f"{BASE}/clients", {"name": "web", "redirect_uris": [UNCLOSED_IPV6]}),
     (f"{BASE}/clients", {"name": "keyed", "auth_method": "private_key_jwt", "jwks_uri": UNCLOSED_IPV6}),
-    pytest.param(f"{BASE}/webhooks", {"url": UNCLOSED_IPV6}, marks=pytest.mark.xfail(
-        strict=False, reason="events.delivery.parse_target: urlsplit raises ValueError('Invalid IPv6 URL'), a 500")),
-    pytest.param(f"{BASE}/idps", {"name": "corp", "type": "oidc", "config": {
-        "issuer": UNCLOSED_IPV6, "client_ids": ["web"]}}, marks=pytest.mark.xfail(
-        strict=False, reason="connectors._config.https_url: urlsplit raises ValueError('Invalid IPv6 URL'), a 500")),
-    pytest.param(f"{BASE}/idps", {"name": "info", "type": "oauth2_userinfo", "config": {
-        "userinfo_url": UNCLOSED_IPV6}}, marks=pytest.mark.xfail(
-        strict=False, reason="connectors._config.https_url: urlsplit raises ValueError('Invalid IPv6 URL'), a 500")),
+    (f"{BASE}/webhooks", {"url": UNCLOSED_IPV6}),
+    (f"{BASE}/idps", {"name": "corp", "type": "oidc", "config": {"issuer": UNCLOSED_IPV6, "client_ids": ["web"]}}),
+    (f"{BASE}/idps", {"name": "info", "type": "oauth2_userinfo", "config": {"userinfo_url": UNCLOSED_IPV6}}),
 ])
 def test_a_url_with_an_unclosed_ipv6_bracket_is_invalid_request(client, headers, path, body):
     assert_invalid_request(client.post(path, json=body, headers=headers))

@@ -22,6 +22,9 @@ def test_init_is_idempotent_and_writes_a_private_config(tmp_path):
     assert first.returncode == 0, first.stderr
     config = tmp_path / "config.py"
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    for database in tmp_path.glob("authserver.db*"):  # users' emails and names: private too (-wal, -shm)
+        assert stat.S_IMODE(database.stat().st_mode) == 0o600, database
+    assert (tmp_path / "authserver.db").exists()
     secret_line = config.read_text()
     second = run(tmp_path, "init")
     assert second.returncode == 0, second.stderr

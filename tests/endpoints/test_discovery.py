@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from authserver.plugin_api import ASYMMETRIC_ALGORITHMS
+
 
 @pytest.mark.parametrize("path", [
     "/realms/default/.well-known/openid-configuration",
@@ -47,3 +49,12 @@ def test_unknown_path_and_wrong_method_answer_json(client):
     response = client.post("/realms/default/jwks")
     assert response.status_code == 405
     assert response.get_json()["error"] == "method_not_allowed"
+
+
+def test_metadata_has_the_fields_rfc_8414_requires(client):
+    metadata = client.get("/realms/default/.well-known/openid-configuration").get_json()
+    assert metadata["subject_types_supported"] == ["public"]
+    assert "private_key_jwt" in metadata["token_endpoint_auth_methods_supported"]
+    algs = metadata["token_endpoint_auth_signing_alg_values_supported"]  # §2: required with private_key_jwt
+    assert algs == list(ASYMMETRIC_ALGORITHMS)  # exactly what client assertions are checked with
+    assert "none" not in algs and not any(alg.startswith("HS") for alg in algs)

@@ -45,3 +45,4 @@ def test_cache_can_be_turned_off(make_app, clock):
     make_backend(app)
     backend = AppBackend(app)
     assert exchange(app, backend, clock).status_code == 200
+

@@ -42,7 +42,11 @@ def https_url(value: Any, key: str) -> str:
     """An absolute ``https`` URL, or ``http`` only on a loopback host."""
     if not isinstance(value, str) or not value:
         raise PluginConfigError(key, "must be a non-empty URL")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - validates the port (raises ValueError)
+    except ValueError:
+        raise PluginConfigError(key, "is not a valid URL (host or port)") from None
     if not parts.hostname or parts.scheme not in ("https", "http"):
         raise PluginConfigError(key, "must be an absolute https URL")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
