@@ -19,7 +19,7 @@ MIN_RSA_BITS = 2048
 def public_jwks(value: Any) -> dict:
     """A JWKS of public signing keys only; a private or symmetric key is refused."""
     if not isinstance(value, dict) or not isinstance(value.get("keys"), list) or not value["keys"]:
-        raise InvalidInput('jwks: must be a JSON Web Key Set {"keys": [...]} with at least one key')
+        raise InvalidInput("jwks: must be a JSON Web Key Set: an object whose keys member lists at least one key")
     for key in value["keys"]:
         if not isinstance(key, dict) or PRIVATE_MEMBERS & set(key):
             raise InvalidInput("jwks: only public keys may be registered (found private or symmetric key material)")
