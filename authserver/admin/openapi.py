@@ -84,6 +84,11 @@ PATHS: dict[str, Any] = {
         "get": _op("list realms", "realms", "Realm", many=True, params=()),
         "post": _op("create realm", "realms", "Realm", "201", body="RealmCreate", params=(), errors="409"),
     },
+    "/admin/realms/{realm_name}": {
+        "get": _op("show realm", "realms", "RealmDetail", params=("realm_name",), errors="404"),
+        "patch": _op("update realm", "realms", "Realm", body="RealmUpdate", params=("realm_name",), errors="404"),
+        "delete": _op("delete realm", "realms", status="204", params=("realm_name",), errors="404 409"),
+    },
     f"{R}/clients": {
         "get": _op("list clients", "clients", "Client", many=True),
         "post": _op("create client", "clients", "IssuedClient", "201", body="ClientCreate", errors="409",
@@ -92,7 +97,7 @@ PATHS: dict[str, Any] = {
     f"{R}/clients/{{client_id}}": {
         "get": _op("show client", "clients", "Client", params=CLIENT),
         "patch": _op("update client", "clients", "Client", body="ClientUpdate", params=CLIENT, errors="409"),
-        "delete": _op("delete client", "clients", status="204", params=CLIENT),
+        "delete": _op("delete client", "clients", status="204", params=CLIENT, errors="409"),
     },
     f"{R}/clients/{{client_id}}/rotate-secret": {"post": _op(
         "rotate secret", "clients", "IssuedClient", body="RotateSecret", params=CLIENT, optional_body=True,
@@ -114,7 +119,8 @@ PATHS: dict[str, Any] = {
     },
     f"{R}/users": {"get": _op("list users", "users", "User", many=True, params=("realm", "user_limit"),
                               errors="400")},
-    f"{R}/users/{{user}}": {"get": _op("show user", "users", "User", params=USER)},
+    f"{R}/users/{{user}}": {"get": _op("show user", "users", "User", params=USER),
+                            "delete": _op("delete user", "users", status="204", params=USER)},
     f"{R}/users/{{user}}/disable": {"post": _op("disable user", "users", "User", params=USER, errors="400")},
     f"{R}/users/{{user}}/enable": {"post": _op("enable user", "users", "User", params=USER, errors="400")},
     f"{R}/users/{{user}}/revoke-tokens": {"post": _op("revoke user tokens", "users", "User", params=USER)},
@@ -136,6 +142,9 @@ PATHS: dict[str, Any] = {
     f"{R}/keys": {"get": _op("list keys", "keys", "SigningKey", many=True)},
     f"{R}/keys/rotate": {"post": _op("rotate keys", "keys", "SigningKey", "201", body="KeyRotate",
                                      optional_body=True, errors="409")},
+    f"{R}/keys/{{kid}}/retire-now": {"post": _op("retire key now", "keys", "KeyRetirement", params=("realm", "kid"),
+                                                 errors="409")},
+    f"{R}/keys/cancel-rotation": {"post": _op("cancel rotation", "keys", "SigningKey", errors="409")},
     f"{R}/webhooks": {
         "get": _op("list webhooks", "webhooks", "Webhook", many=True),
         "post": _op("create webhook", "webhooks", "IssuedWebhook", "201", body="WebhookCreate",
@@ -181,6 +190,8 @@ def _limit(default: int, maximum: int) -> dict[str, Any]:
 
 PARAMETERS: dict[str, Any] = {
     "realm": _param("realm", "Realm name"),
+    "realm_name": _param("realm_name", "Realm name (only ADMIN_REALM tokens administer realms)"),
+    "kid": _param("kid", "Key id (RFC 7638 thumbprint, as in the JWKS)"),
     "client_id": _param("client_id", "Client identifier"),
     "audience": _param("audience", "Chat backend audience (may contain '/')"),
     "name": _param("name", "Identity provider connection name"),

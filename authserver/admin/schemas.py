@@ -24,7 +24,7 @@ from authserver.models.signing_key import KeyState
 from authserver.plugin_host.loader import connector_names, profile_names
 from authserver.registry import clients, validation
 from authserver.registry.idps import IDP_NAME
-from authserver.registry.realms import REALM_NAME
+from authserver.registry.realms import COUNTED, REALM_NAME
 from authserver.registry.registration import MAX_INITIAL_TOKEN_TTL
 
 #: What ``str.split()`` and ``str.strip()`` take for white space, as a regex class body.
@@ -101,6 +101,10 @@ ACL_RULE = closed({"path": {"type": "string", "pattern": "^/", "description": "p
 ACL_OUT = {"type": ["array", "null"], "items": {"type": "object", "required": ["path"], "properties": {
     "path": STR, "methods": STRINGS, "filters": OBJECT}}}
 ALG = {**enum(*SIGNING_ALGORITHMS, None), "description": "null or absent: the server's default"}
+SIGNING_KEY = closed({"kid": STR, "alg": enum(*SIGNING_ALGORITHMS), "state": enum(*(s.value for s in KeyState)),
+                      "created_at": INT, "activates_at": INT, "retired_at": NULLABLE_INT,
+                      "remove_after": NULLABLE_INT}, "all")
+REALM = {"name": STR, "display_name": NULLABLE_STR, "created_at": INT, "updated_at": NULLABLE_INT}
 CLIENT = {"client_id": STR, "name": STR, "auth_method": enum(*AUTH_METHODS), "public": BOOL,
           "grant_types": {"type": "array", "items": enum(*clients.GRANT_TYPES)}, "audiences": STRINGS,
           "scopes": STRINGS, "idps": STRINGS, "redirect_uris": STRINGS, "serves": STRINGS, "jwks": JWKS_OUT,
@@ -155,7 +159,10 @@ def schemas() -> dict[str, Any]:
                                 "maximum": current_app.config["MAX_TOKEN_LIFETIME"]}}
     return {
         "Error": closed({"error": STR, "error_description": STR}, "all"),
-        "Realm": closed({"name": STR, "created_at": INT}, "all"),
+        "Realm": closed(REALM, "all"),
+        "RealmDetail": closed({**REALM, "admin_realm": BOOL, "counts": closed(
+            {noun: INT for noun in COUNTED}, "all")}, "all"),
+        "RealmUpdate": closed({"display_name": text(100, nullable=True)}),
         "RealmCreate": closed({"name": {"type": "string", "pattern": ecma(REALM_NAME)}, "alg": ALG}, ("name",)),
         "Client": closed(CLIENT, "all"),
         "IssuedClient": issued(CLIENT, "client_secret", "client_secret (secret-based methods) is shown only here"),
@@ -184,10 +191,11 @@ def schemas() -> dict[str, Any]:
         "InitialToken": closed({"id": INT, "initial_access_token": STR, "expires_at": INT, "expires_in": INT}, "all"),
         "AuditEvent": closed({"id": INT, "at": INT, "actor": STR, "action": STR, "target_type": STR,
                               "target_id": STR, "before": NULLABLE_OBJECT, "after": NULLABLE_OBJECT}, "all"),
-        "SigningKey": closed({"kid": STR, "alg": enum(*SIGNING_ALGORITHMS), "state": enum(*(s.value for s in KeyState)),
-                              "created_at": INT, "activates_at": INT, "retired_at": NULLABLE_INT,
-                              "remove_after": NULLABLE_INT}, "all"),
+        "SigningKey": SIGNING_KEY,
         "KeyRotate": closed({"alg": ALG}),
+        "KeyRetirement": closed({"retired": SIGNING_KEY, "activated": {
+            "anyOf": [SIGNING_KEY, {"type": "null"}],
+            "description": "the key signing from now on, when the retired key was the active one"}}, "all"),
         "Webhook": closed(WEBHOOK, "all"),
         "IssuedWebhook": issued(WEBHOOK, "secret", "secret (whsec_…) is shown only here"),
         "WebhookCreate": closed(WEBHOOK_IN, ("url",)),

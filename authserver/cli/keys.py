@@ -1,11 +1,13 @@
-"""``authserver keys``: list and rotate a realm's signing keys."""
+"""``authserver keys``: a realm's signing keys: list, rotate, cancel a rotation, retire a
+compromised key now."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
 
-from authserver.cli.options import ACTOR, realm_option
+from authserver.cli.dispatch import admin_call, realm_path
+from authserver.cli.options import ACTOR, given, realm_option
 from authserver.cli.output import emit, json_option
 from authserver.registry.realms import get_realm
 from authserver.state import app_state
@@ -19,10 +21,12 @@ COLUMNS = ("kid", "alg", "state", "created_at", "activates_at", "retired_at", "r
 @json_option
 def list_(realm: str, as_json: bool) -> None:
     """List the realm's keys (public facts only)."""
-    svc = app_state().keys
-    realm_row = get_realm(realm)
-    svc.maintain(realm_row)
-    emit([key.to_dict() for key in svc.list_keys(realm_row)], as_json, COLUMNS)
+    def local():
+        svc, realm_row = app_state().keys, get_realm(realm)
+        svc.maintain(realm_row)
+        return [key.to_dict() for key in svc.list_keys(realm_row)]
+
+    emit(admin_call("GET", realm_path(realm, "keys"), local), as_json, COLUMNS)
 
 
 @keys.command("rotate")
@@ -32,5 +36,31 @@ def list_(realm: str, as_json: bool) -> None:
 @json_option
 def rotate(realm: str, alg: str | None, as_json: bool) -> None:
     """Add a `next` key: published now, signing after the pre-publication period."""
-    key = app_state().keys.rotate(get_realm(realm), alg, ACTOR)
-    emit(key.to_dict(), as_json, COLUMNS)
+    key = admin_call("POST", realm_path(realm, "keys", "rotate"),
+                     lambda: app_state().keys.rotate(get_realm(realm), alg, ACTOR).to_dict(), body=given(alg=alg))
+    emit(key, as_json, COLUMNS)
+
+
+@keys.command("cancel-rotation")
+@realm_option
+@json_option
+def cancel_rotation(realm: str, as_json: bool) -> None:
+    """Drop the pending `next` key (it never signed): it leaves the JWKS now."""
+    key = admin_call("POST", realm_path(realm, "keys", "cancel-rotation"),
+                     lambda: app_state().keys.cancel_rotation(get_realm(realm), ACTOR))
+    emit(key, as_json, COLUMNS)
+
+
+@keys.command("retire-now")
+@realm_option
+@click.argument("kid")
+@json_option
+def retire_now(realm: str, kid: str, as_json: bool) -> None:
+    """A compromised key KID leaves the JWKS now and the tokens it signed stop verifying; if it
+    was the active key, the `next` key (else a new one) signs from now on."""
+    done = admin_call("POST", realm_path(realm, "keys", kid, "retire-now"),
+                      lambda: app_state().keys.retire_now(get_realm(realm), kid, ACTOR))
+    if as_json:
+        emit(done, True)
+    else:
+        emit([{"change": change, **key} for change, key in done.items() if key], False, ("change", *COLUMNS))

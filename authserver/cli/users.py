@@ -1,4 +1,4 @@
-"""``authserver users``: list, show, disable and enable chat users."""
+"""``authserver users``: list, show, disable, enable, revoke the tokens of, and delete chat users."""
 
 from __future__ import annotations
 
@@ -60,3 +60,14 @@ def revoke_tokens(realm, user, as_json):
     from authserver.tokens.revocation import revoke_user_tokens
 
     emit(revoke_user_tokens(get_realm(realm), user, ACTOR).to_dict(), as_json, None)
+
+
+@users.command("delete")
+@realm_option
+@user_argument
+@json_option
+def delete(realm, user, as_json):
+    """Erase USER: its identity links and device sessions go, its usage keeps only counts; the
+    same upstream account logging in again becomes a new user. Publishes user.deleted."""
+    service.delete_user(get_realm(realm), user, ACTOR)
+    emit({"deleted": user}, as_json)
