@@ -275,10 +275,12 @@ class Layers:
 
 
 def read_layers(instance_path: str) -> Layers:
-    """Read ``config.py`` and the ``AUTHSERVER_*`` variables, refusing unknown names."""
+    """Read ``config.py`` and the ``AUTHSERVER_*`` variables, refusing unknown names (in
+    ``config.py``, names starting with ``_`` are the file's own helpers, not settings)."""
     path = os.path.join(instance_path, "config.py")
-    from_file = Config(instance_path)
-    from_file.from_pyfile(path, silent=True)
+    loaded = Config(instance_path)
+    loaded.from_pyfile(path, silent=True)
+    from_file = {name: value for name, value in loaded.items() if not name.startswith("_")}  # _X: helpers
     for name in from_file:
         _refuse_unknown(name, f" (in {path})")
     prefix = f"{ENV_PREFIX}_"

@@ -75,35 +75,41 @@ class SealMismatch(ConfigError):
 
 
 def init_app(app: Flask) -> None:
-    """Give the app's box its fallbacks and the database's choice of key, then check the
-    seal. A database that cannot be reached (or has no schema yet) is checked later: by
-    ``/readyz``, by ``init``, and by the first value sealed."""
+    """Give the app's box its fallbacks, then check the seal at start. A database that
+    cannot be reached is followed from its first use instead (and ``/readyz`` says so); one
+    without the schema yet is sealed under SECRET_KEY, as ``init`` will record."""
     state = app.extensions[EXTENSION]
     state.box.add_fallbacks(app.config["SECRET_KEY_FALLBACKS"])
-    state.box.seal_under(_recorded_fingerprint)
-    state.hasher.load_key_with(_stored_hashing_key)
     with app.app_context():
         try:
-            ready = inspect(db.engine).has_table(DatabaseSeal.__tablename__)
+            migrated = inspect(db.engine).has_table(DatabaseSeal.__tablename__)
         except SQLAlchemyError:
             log.warning("the database seal is not checked at start: database unreachable")
+            _follow_the_database(state)
             return
-        if ready:
+        if migrated:
             ensure_sealed()
 
 
 def ensure_sealed() -> DatabaseSeal:
     """The seal, recorded now if the database has none; :class:`SealMismatch` if this
-    host's keys cannot open it. Also hands the database's hashing key to the hasher."""
+    host's keys cannot open it. From then on the app seals under the key the database
+    names and hashes with the database's hashing key."""
     state = app_state()
     row = _read()
     if row is None:
         row = _record()
     if row.key_fingerprint not in state.box.fingerprints:
         raise SealMismatch(row.key_fingerprint, state.box.fingerprint, _config_path())
+    _follow_the_database(state)
     state.hasher.use_key(state.box.open(row.hashing_key_sealed, HASHING_KEY_CONTEXT))
     db.session.commit()
     return row
+
+
+def _follow_the_database(state) -> None:
+    state.box.seal_under(_recorded_fingerprint)
+    state.hasher.load_key_with(_stored_hashing_key)
 
 
 def problem() -> str | None:

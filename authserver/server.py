@@ -20,6 +20,7 @@ from functools import cached_property
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from flask import Flask, g
+from flask.sessions import SecureCookieSessionInterface
 from flask import request as flask_request
 
 from authserver import admin
@@ -149,8 +150,20 @@ def build_authorization_server(app: Flask) -> ChatAuthorizationServer:
     return server
 
 
+class LazyCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, opened only when the request carries the cookie: a
+    request without one (every OAuth request) gets an empty session without building the
+    signer (which serializes a probe value on every request)."""
+
+    def open_session(self, app: Flask, request):
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def mount_routes(app: Flask) -> None:
     """Every route of the app: the error answers first, then one blueprint per endpoint."""
+    app.session_interface = LazyCookieSessions()
     error_responses.register_error_handlers(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(discovery.blueprint)

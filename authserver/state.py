@@ -26,6 +26,7 @@ from authserver.plugin_api import ConnectorContext
 from authserver.plugin_host.connectors import ConnectorRegistry
 from authserver.plugin_host.profiles import ProfileRegistry
 from authserver.registry.row_cache import RowCache
+from authserver.tokens.jws import Signers
 from authserver.tokens.reads import Reads
 from authserver.tokens.replay import DatabaseReplayCache
 from authserver.tokens.usage import Recorded
@@ -65,6 +66,7 @@ class AppState:
     row_cache: RowCache
     usage: Recorded
     reads: Reads
+    signers: Signers
     #: name → (id, created_at, trusted until): :func:`authserver.registry.realms.get_realm`
     realm_rows: dict[str, tuple[int, int, float]] = field(default_factory=dict)
 
@@ -103,7 +105,8 @@ def build_state(config: Mapping[str, Any], clock: SystemClock | None = None) -> 
                     keys=KeyService(config, box, clock), http=http,
                     client_keys=ClientKeys(http, clock), replay=replay,
                     connectors=ConnectorRegistry(context), profiles=ProfileRegistry(box),
-                    row_cache=RowCache(config["ROW_CACHE_SECONDS"], clock), usage=Recorded(), reads=Reads())
+                    row_cache=RowCache(config["ROW_CACHE_SECONDS"], clock), usage=Recorded(), reads=Reads(),
+                    signers=Signers())
 
 
 def app_state() -> AppState:

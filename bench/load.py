@@ -76,6 +76,20 @@ class Server:
         workers = [rss for pid, rss in rows.items() if pid != self.process.pid] or list(rows.values())
         return max(workers, default=0) / 1024
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the process group (user + system, every process in it)."""
+        out = subprocess.run(["ps", "-o", "pid=", "-g", str(self.process.pid)], capture_output=True,
+                             text=True).stdout.split()
+        ticks = 0
+        for pid in out:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            except (OSError, IndexError, ValueError):
+                continue
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -101,14 +115,17 @@ class Result:
     wrapped: int
     sample: str | None
     rss_mb: float = 0.0
+    cpu_ms: float = 0.0  # server CPU per successful request
 
 
-def drive(cores: Cores, port: int, path: str, bodies: list[str], seconds: float, connections: int) -> Result:
+def drive(cores: Cores, server: Server, path: str, bodies: list[str], seconds: float, connections: int) -> Result:
     """wrk, 1 thread, ``connections`` keep-alive connections, for ``seconds``. Only 200s
-    count towards requests/s."""
+    count towards requests/s; the server's CPU time is divided by them too."""
+    port = server.port
     with tempfile.NamedTemporaryFile("w", suffix=".bodies", delete=False) as f:
         f.write("\n".join(bodies) + "\n")
         bodies_file = f.name
+    cpu_before = server.cpu_seconds()
     try:
         cmd = [*cores.load, "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                "-s", LUA, f"http://127.0.0.1:{port}{path}", "--", path, bodies_file]
@@ -118,11 +135,12 @@ def drive(cores: Cores, port: int, path: str, bodies: list[str], seconds: float,
     line = next((ln for ln in out.splitlines() if ln.startswith("WRK ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no result:\n{out}")
+    cpu = server.cpu_seconds() - cpu_before
     data = json.loads(line[4:])
     ok = data["requests"] - data["non200"]
     errors = data["non200"] + data["connect"] + data["read"] + data["write"] + data["timeout"]
     return Result(rps=ok / (data["duration_us"] / 1e6), p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
-                  errors=errors, wrapped=data["wrapped"], sample=data["sample"])
+                  errors=errors, wrapped=data["wrapped"], sample=data["sample"], cpu_ms=cpu * 1000 / ok if ok else 0)
 
 
 def check_tools() -> str | None:

@@ -153,12 +153,12 @@ def _rounds(args, cores: Cores, node: Server, configs: list[Config], upstream) -
         for config in configs:
             first_bodies = _first_login_bodies(config, upstream, round_no, first_rate.get(config.label),
                                                seconds) if "first" in args.cases else []
-            reference = drive(cores, node.port, "/token", fixtures.node_body(NODE_CLIENT, NODE_SECRET), seconds,
+            reference = drive(cores, node, "/token", fixtures.node_body(NODE_CLIENT, NODE_SECRET), seconds,
                               args.connections)
             _print_row("node-oidc-provider", "client credentials", reference, None)
             for case in args.cases:
                 bodies = first_bodies if case == "first" else _bodies(config.instance, case)
-                result = drive(cores, config.server.port, PATHS[case], bodies, seconds, args.connections)
+                result = drive(cores, config.server, PATHS[case], bodies, seconds, args.connections)
                 result.rss_mb = config.server.rss_per_worker_mb()
                 _print_row(config.label, dict(CASES)[case], result, reference)
                 if case == "first":
@@ -190,7 +190,7 @@ def _print_row(label: str, case: str, result: Result, reference: Result | None) 
     flags = (f"  errors {result.errors}" if result.errors else "") + \
         ("  (bodies reused)" if result.wrapped and case.endswith("first logins") else "")
     print(f"  {label:<28} {case:<27} {result.rps:8,.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
-          f"p99 {result.p99_ms:6.1f} ms  {ratio}  {rss}{flags}", flush=True)
+          f"p99 {result.p99_ms:6.1f} ms  {ratio}  CPU {result.cpu_ms:5.2f} ms/req  {rss}{flags}", flush=True)
     if result.errors and result.sample:
         print(f"      first error: {result.sample}")
 

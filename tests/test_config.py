@@ -81,6 +81,13 @@ def test_a_misspelt_name_in_the_instance_file_is_refused_with_the_file(instance)
     assert f"(in {instance / 'config.py'})" in str(info.value) and "did you mean JWKS_MAX_AGE?" in str(info.value)
 
 
+def test_helpers_of_the_instance_file_start_with_an_underscore(instance):
+    write_config(instance, f"_BASE = 'https://auth.example.com'\nSECRET_KEY = {TEST_SECRET!r}\n"
+                           "ISSUER_BASE_URL = _BASE\n")
+    app = create_app()
+    assert app.config["ISSUER_BASE_URL"] == "https://auth.example.com" and "_BASE" not in app.config
+
+
 def test_a_name_far_from_every_key_points_to_the_reference(instance, monkeypatch):
     write_config(instance, f"SECRET_KEY = {TEST_SECRET!r}\n")
     monkeypatch.setenv("AUTHSERVER_ZZZ", "1")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 
-from authserver.admin import admin_required, query_int
+from authserver.admin import admin_required
+from authserver.admin.paging import PAGE_QUERY, filters, listed, page_args
 from authserver.registry import audit as service
 from authserver.registry.realms import get_realm
 
 blueprint = Blueprint("audit", __name__, url_prefix="/realms/<realm>/audit")
-MAX_LIMIT = 1000
+
+
+FILTERS = ("action", "actor", "target_type", "target_id")
 
 
 @blueprint.get("")
-@admin_required(query=("limit",))
+@admin_required(query=(*PAGE_QUERY, *FILTERS))
 def list_events(realm: str):
-    limit = query_int("limit", 100, 1, MAX_LIMIT)
-    return jsonify([event.to_dict() for event in service.list_events(get_realm(realm), limit)])
+    return listed(service.list_events(get_realm(realm), **page_args(), **filters(*FILTERS)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from authserver.admin import actor, admin_required, json_body
+from authserver.admin.paging import PAGE_QUERY, filters, listed, page_args
 from authserver.registry import backends as service
 from authserver.registry.realms import get_realm
 
@@ -15,9 +16,9 @@ blueprint = Blueprint("backends", __name__, url_prefix="/realms/<realm>/backends
 
 
 @blueprint.get("")
-@admin_required
+@admin_required(query=(*PAGE_QUERY, "profile"))
 def list_backends(realm: str):
-    return jsonify([b.to_dict() for b in service.list_backends(get_realm(realm))])
+    return listed(service.list_backends(get_realm(realm), **page_args(), **filters("profile")))
 
 
 @blueprint.post("")

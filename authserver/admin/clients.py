@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from authserver.admin import actor, admin_required, json_body
+from authserver.admin.paging import PAGE_QUERY, filters, listed, page_args
 from authserver.registry import clients as service
 from authserver.registry import validation
 from authserver.registry.realms import get_realm
@@ -13,10 +14,13 @@ from authserver.tokens.revocation import revoke_client_tokens
 blueprint = Blueprint("clients", __name__, url_prefix="/realms/<realm>/clients")
 
 
+FILTERS = ("auth_method", "disabled")
+
+
 @blueprint.get("")
-@admin_required
+@admin_required(query=(*PAGE_QUERY, *FILTERS))
 def list_clients(realm: str):
-    return jsonify([c.to_dict() for c in service.list_clients(get_realm(realm))])
+    return listed(service.list_clients(get_realm(realm), **page_args(), **filters(*FILTERS)))
 
 
 @blueprint.post("")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from authserver.admin import actor, admin_required, json_body
+from authserver.admin.paging import PAGE_QUERY, filters, listed, page_args
 from authserver.registry import idps as service
 from authserver.registry.realms import get_realm
 
@@ -21,10 +22,13 @@ def _issued(idp, secret):
     return data
 
 
+FILTERS = ("type", "disabled")
+
+
 @blueprint.get("")
-@admin_required
+@admin_required(query=(*PAGE_QUERY, *FILTERS))
 def list_idps(realm: str):
-    return jsonify([idp.to_dict() for idp in service.list_idps(get_realm(realm))])
+    return listed(service.list_idps(get_realm(realm), **page_args(), **filters(*FILTERS)))
 
 
 @blueprint.post("")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from authserver.admin import actor, admin_required, json_body, signing_alg
+from authserver.admin.paging import PAGE_QUERY, filters, listed, page_args
 from authserver.registry import validation
 from authserver.registry.realms import get_realm
 from authserver.state import app_state
@@ -13,11 +14,11 @@ blueprint = Blueprint("keys", __name__, url_prefix="/realms/<realm>/keys")
 
 
 @blueprint.get("")
-@admin_required
+@admin_required(query=(*PAGE_QUERY, "state"))
 def list_keys(realm: str):
     svc, realm_row = app_state().keys, get_realm(realm)
     svc.maintain(realm_row)
-    return jsonify([key.to_dict() for key in svc.list_keys(realm_row)])
+    return listed(svc.page_keys(realm_row, **page_args(), **filters("state")))
 
 
 @blueprint.post("/rotate")

@@ -14,8 +14,12 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from authserver import __version__
-from authserver.admin.schemas import OBJECT, STR, enum, schemas
+from authserver.admin.schemas import BOOL, OBJECT, STR, enum, schemas
+from authserver.identity import users
+from authserver.models.client import AUTH_METHODS
 from authserver.models.event import DELIVERY_STATES
+from authserver.models.signing_key import KeyState
+from authserver.registry.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 blueprint = Blueprint("openapi", __name__)
 
@@ -72,6 +76,17 @@ def _op(summary: str, tag: str, response: str | None = None, status: str = "200"
     return operation
 
 
+NEXT_PAGE = {"Link": {"description": 'RFC 8288 <…>; rel="next": this request with the next page\'s cursor, '
+                               "while more pages follow", "required": False, "schema": STR}}
+
+
+def _list(summary: str, tag: str, response: str, params: tuple[str, ...] = ("realm",),
+          limit: str = "limit", filters: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A paged list: ``limit`` and ``cursor``, its filters, 400 for a bad one, ``Link`` to the next page."""
+    return _op(summary, tag, response, many=True, params=(*params, limit, "cursor", *filters), errors="400",
+               headers=NEXT_PAGE)
+
+
 CLIENT = ("realm", "client_id")
 IDP = ("realm", "name")
 USER = ("realm", "user")
@@ -81,7 +96,7 @@ DELIVERY = ("realm", "delivery_id")
 R = "/admin/realms/{realm}"
 PATHS: dict[str, Any] = {
     "/admin/realms": {
-        "get": _op("list realms", "realms", "Realm", many=True, params=()),
+        "get": _list("list realms", "realms", "Realm", params=()),
         "post": _op("create realm", "realms", "Realm", "201", body="RealmCreate", params=(), errors="409"),
     },
     "/admin/realms/{realm_name}": {
@@ -90,7 +105,7 @@ PATHS: dict[str, Any] = {
         "delete": _op("delete realm", "realms", status="204", params=("realm_name",), errors="404 409"),
     },
     f"{R}/clients": {
-        "get": _op("list clients", "clients", "Client", many=True),
+        "get": _list("list clients", "clients", "Client", filters=("auth_method", "client_disabled")),
         "post": _op("create client", "clients", "IssuedClient", "201", body="ClientCreate", errors="409",
                     headers=NO_STORE),
     },
@@ -107,7 +122,7 @@ PATHS: dict[str, Any] = {
     f"{R}/clients/{{client_id}}/revoke-tokens": {"post": _op(
         "revoke client tokens", "clients", "Client", params=CLIENT)},
     f"{R}/idps": {
-        "get": _op("list idps", "idps", "IdentityProvider", many=True),
+        "get": _list("list idps", "idps", "IdentityProvider", filters=("idp_type", "idp_disabled")),
         "post": _op("create idp", "idps", "IssuedIdentityProvider", "201", body="IdentityProviderCreate",
                     errors="409", headers=NO_STORE),
     },
@@ -117,8 +132,8 @@ PATHS: dict[str, Any] = {
                      errors="409", headers=NO_STORE),
         "delete": _op("delete idp", "idps", status="204", params=IDP),
     },
-    f"{R}/users": {"get": _op("list users", "users", "User", many=True, params=("realm", "user_limit"),
-                              errors="400")},
+    f"{R}/users": {"get": _list("list users", "users", "User", limit="user_limit",
+                                filters=("user_id", "email", "_id", "user_state"))},
     f"{R}/users/{{user}}": {"get": _op("show user", "users", "User", params=USER),
                             "delete": _op("delete user", "users", status="204", params=USER)},
     f"{R}/users/{{user}}/disable": {"post": _op("disable user", "users", "User", params=USER, errors="400")},
@@ -129,7 +144,7 @@ PATHS: dict[str, Any] = {
         "create initial access token", "clients", "InitialToken", "201", body="InitialTokenRequest",
         optional_body=True, headers=NO_STORE)},
     f"{R}/backends": {
-        "get": _op("list backends", "backends", "Backend", many=True),
+        "get": _list("list backends", "backends", "Backend", filters=("profile",)),
         "post": _op("create backend", "backends", "Backend", "201", body="BackendCreate", errors="409"),
     },
     f"{R}/backends/{{audience}}": {
@@ -137,16 +152,16 @@ PATHS: dict[str, Any] = {
         "patch": _op("update backend", "backends", "Backend", body="BackendUpdate", params=BACKEND, errors="409"),
         "delete": _op("delete backend", "backends", status="204", params=BACKEND, errors="409"),
     },
-    f"{R}/audit": {"get": _op("list audit events", "audit", "AuditEvent", many=True,
-                              params=("realm", "audit_limit"), errors="400")},
-    f"{R}/keys": {"get": _op("list keys", "keys", "SigningKey", many=True)},
+    f"{R}/audit": {"get": _list("list audit events", "audit", "AuditEvent",
+                                filters=("action", "actor", "target_type", "target_id"))},
+    f"{R}/keys": {"get": _list("list keys", "keys", "SigningKey", filters=("key_state",))},
     f"{R}/keys/rotate": {"post": _op("rotate keys", "keys", "SigningKey", "201", body="KeyRotate",
                                      optional_body=True, errors="409")},
     f"{R}/keys/{{kid}}/retire-now": {"post": _op("retire key now", "keys", "KeyRetirement", params=("realm", "kid"),
                                                  errors="409")},
     f"{R}/keys/cancel-rotation": {"post": _op("cancel rotation", "keys", "SigningKey", errors="409")},
     f"{R}/webhooks": {
-        "get": _op("list webhooks", "webhooks", "Webhook", many=True),
+        "get": _list("list webhooks", "webhooks", "Webhook", filters=("enabled",)),
         "post": _op("create webhook", "webhooks", "IssuedWebhook", "201", body="WebhookCreate",
                     headers=NO_STORE),
     },
@@ -160,11 +175,9 @@ PATHS: dict[str, Any] = {
         optional_body=True, headers=NO_STORE)},
     f"{R}/webhooks/{{subscription_id}}/test": {"post": _op(
         "queue test event", "webhooks", "Delivery", "202", params=WEBHOOK)},
-    f"{R}/webhooks/{{subscription_id}}/deliveries": {"get": _op(
-        "list webhook deliveries", "webhooks", "Delivery", many=True, params=(*WEBHOOK, "state", "delivery_limit"),
-        errors="400")},
-    f"{R}/webhook-deliveries": {"get": _op("list deliveries", "webhooks", "Delivery", many=True,
-                                           params=("realm", "state", "delivery_limit"), errors="400")},
+    f"{R}/webhooks/{{subscription_id}}/deliveries": {"get": _list(
+        "list webhook deliveries", "webhooks", "Delivery", params=WEBHOOK, filters=("state",))},
+    f"{R}/webhook-deliveries": {"get": _list("list deliveries", "webhooks", "Delivery", filters=("state",))},
     f"{R}/webhook-deliveries/{{delivery_id}}": {"get": _op("show delivery", "webhooks", "Delivery",
                                                            params=DELIVERY)},
     f"{R}/webhook-deliveries/{{delivery_id}}/replay": {"post": _op(
@@ -184,8 +197,17 @@ def _param(name: str, description: str, where: str = "path", schema: dict | None
 
 
 def _limit(default: int, maximum: int) -> dict[str, Any]:
-    return _param("limit", "How many to return, most recent first (given at most once)", "query",
+    return _param("limit", "How many to return, at most (given at most once)", "query",
                   {"type": "integer", "minimum": 1, "maximum": maximum, "default": default})
+
+
+def _filter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return _param(name, f"Only {description} (given at most once)", "query", schema)
+
+
+def _text(max_length: int) -> dict[str, Any]:
+    """:func:`authserver.registry.paging.text_filter`: printable, 1 to ``max_length`` characters."""
+    return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": "^[^\\x00-\\x1f\\x7f]+$"}
 
 
 PARAMETERS: dict[str, Any] = {
@@ -202,9 +224,25 @@ PARAMETERS: dict[str, Any] = {
     "month": _param("month", "YYYY-MM; absent or empty: this month (given at most once)", "query",
                     {"type": "string", "pattern": "^(?:[0-9]{4}-(?:0[1-9]|1[0-2]))?$"}),
     "state": _param("state", "Only deliveries in this state (given at most once)", "query", enum(*DELIVERY_STATES)),
-    "user_limit": _limit(1000, 100000),
-    "audit_limit": _limit(100, 1000),
-    "delivery_limit": _limit(100, 1000),
+    "limit": _limit(DEFAULT_LIMIT, MAX_LIMIT),
+    "user_limit": _limit(users.DEFAULT_LIMIT, users.MAX_LIMIT),
+    "cursor": _param("cursor", "Where the page starts: the cursor in the previous page's Link header "
+                     "(absent: the first page)", "query", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,512}$"}),
+    "auth_method": _filter("auth_method", "clients of this authentication method", enum(*AUTH_METHODS)),
+    "client_disabled": _filter("disabled", "disabled (true) or enabled (false) clients", BOOL),
+    "idp_type": _filter("type", "connections of this connector", _text(64)),
+    "idp_disabled": _filter("disabled", "disabled (true) or enabled (false) connections", BOOL),
+    "profile": _filter("profile", "chat backends of this token profile", _text(64)),
+    "user_id": _filter("user_id", "the user with this user_id", _text(255)),
+    "email": _filter("email", "users with this email, in any case", _text(320)),
+    "_id": _filter("_id", "the user with this _id", _text(32)),
+    "user_state": _filter("state", "users in this state", enum(*users.STATES)),
+    "key_state": _filter("state", "keys in this state", enum(*(s.value for s in KeyState))),
+    "action": _filter("action", "entries of this action (client.create, user.delete…)", _text(64)),
+    "actor": _filter("actor", "changes by this actor (cli, client:<client_id>, …)", _text(200)),
+    "target_type": _filter("target_type", "changes to this kind of object (client, user, key…)", _text(32)),
+    "target_id": _filter("target_id", "changes to this object (its client_id, _id, kid…)", _text(255)),
+    "enabled": _filter("enabled", "enabled (true) or paused (false) subscriptions", BOOL),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from authserver.admin import actor, admin_required, json_body, signing_alg
+from authserver.admin.paging import PAGE_QUERY, listed, page_args
 from authserver.registry import realms as service
 from authserver.registry import validation
 
@@ -12,9 +13,9 @@ blueprint = Blueprint("realms", __name__)
 
 
 @blueprint.get("/realms")
-@admin_required
+@admin_required(query=PAGE_QUERY)
 def list_realms():
-    return jsonify([realm.to_dict() for realm in service.list_realms()])
+    return listed(service.list_realms(**page_args()))
 
 
 @blueprint.post("/realms")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from authserver.admin import actor, admin_required, query_int
+from authserver.admin import actor, admin_required
+from authserver.admin.paging import PAGE_QUERY, filters, listed, page_args
 from authserver.identity import users as service
 from authserver.registry.realms import get_realm
 from authserver.tokens.revocation import revoke_user_tokens
@@ -13,11 +14,16 @@ from authserver.tokens.revocation import revoke_user_tokens
 blueprint = Blueprint("users", __name__, url_prefix="/realms/<realm>/users")
 
 
+FILTERS = ("user_id", "email", "_id", "state")
+
+
 @blueprint.get("")
-@admin_required(query=("limit",))
+@admin_required(query=(*PAGE_QUERY, *FILTERS))
 def list_users(realm: str):
-    limit = query_int("limit", 1000, 1, 100000)
-    return jsonify([user.to_dict() for user in service.list_users(get_realm(realm), limit)])
+    given = filters(*FILTERS)
+    page = service.list_users(get_realm(realm), **page_args(service.DEFAULT_LIMIT, service.MAX_LIMIT),
+                              uid=given.pop("_id"), **given)
+    return listed(page)
 
 
 @blueprint.get("/<user>")

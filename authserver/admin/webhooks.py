@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from authserver.admin import actor, admin_required, json_body, query_int, query_str
+from authserver.admin import actor, admin_required, json_body, query_str
+from authserver.admin.paging import PAGE_QUERY, filters, listed, page_args
 from authserver.events import subscriptions as service
 from authserver.registry import validation
 from authserver.registry.realms import get_realm
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/realms/<realm>")
 NO_STORE = {"Cache-Control": "no-store"}
-DELIVERY_QUERY = ("state", "limit")
+DELIVERY_QUERY = ("state", *PAGE_QUERY)
 
 
 @blueprint.get("/webhooks")
-@admin_required
+@admin_required(query=(*PAGE_QUERY, "enabled"))
 def list_subscriptions(realm: str):
-    return jsonify([s.to_dict() for s in service.list_subscriptions(get_realm(realm))])
+    return listed(service.list_subscriptions(get_realm(realm), **page_args(), **filters("enabled")))
 
 
 @blueprint.post("/webhooks")
@@ -76,9 +77,7 @@ def realm_deliveries(realm: str):
 
 
 def _deliveries(realm: str, subscription_id: str | None):
-    rows = service.list_deliveries(get_realm(realm), subscription_id, query_str("state"),
-                                   query_int("limit", 100, 1, 1000))
-    return jsonify([d.to_dict() for d in rows])
+    return listed(service.list_deliveries(get_realm(realm), subscription_id, query_str("state"), **page_args()))
 
 
 @blueprint.get("/webhook-deliveries/<delivery_id>")

@@ -12,9 +12,11 @@ from collections.abc import Callable
 import click
 from flask.cli import AppGroup
 
-from authserver.cli.options import ACTOR, given, read_json_file, realm_option
-from authserver.cli.output import emit, json_option
+from authserver.cli.dispatch import admin_call, admin_list, realm_path
+from authserver.cli.options import ACTOR, given, page_options, read_json_file, realm_option
+from authserver.cli.output import emit, emit_page, json_option
 from authserver.errors import InvalidInput
+from authserver.models import ChatBackend
 from authserver.registry import backends as service
 from authserver.registry.realms import get_realm
 
@@ -69,16 +71,22 @@ def read_credential(text: str):
 @json_option
 def create(realm: str, as_json: bool, **fields) -> None:
     """Register a chat backend."""
-    backend = service.create_backend(get_realm(realm), backend_data(**fields), ACTOR)
-    emit_described(service.describe_backend(backend), as_json)
+    data = backend_data(**fields)
+    emit_described(admin_call("POST", realm_path(realm, "backends"), lambda: service.describe_backend(
+        service.create_backend(get_realm(realm), data, ACTOR)), body=data), as_json)
 
 
 @backends.command("list")
 @realm_option
+@page_options()
+@click.option("--profile", help="Only backends of this token profile.")
 @json_option
-def list_(realm: str, as_json: bool) -> None:
-    """List the realm's chat backends."""
-    emit([b.to_dict() for b in service.list_backends(get_realm(realm))], as_json, COLUMNS)
+def list_(realm: str, limit: int, cursor: str | None, profile: str | None, as_json: bool) -> None:
+    """List the realm's chat backends, by audience."""
+    page = admin_list(realm_path(realm, "backends"), lambda: service.list_backends(
+        get_realm(realm), limit, cursor, profile=profile).map(ChatBackend.to_dict),
+        {"limit": limit, "cursor": cursor, "profile": profile})
+    emit_page(page, as_json, COLUMNS)
 
 
 @backends.command("show")
@@ -87,7 +95,8 @@ def list_(realm: str, as_json: bool) -> None:
 @json_option
 def show(realm: str, audience: str, as_json: bool) -> None:
     """Show one chat backend, with its profile's public facts (never the credential)."""
-    emit_described(service.describe_backend(service.get_backend(get_realm(realm), audience)), as_json)
+    emit_described(admin_call("GET", realm_path(realm, "backends", audience), lambda: service.describe_backend(
+        service.get_backend(get_realm(realm), audience))), as_json)
 
 
 def emit_described(data: dict, as_json: bool) -> None:
@@ -116,8 +125,9 @@ def emit_described(data: dict, as_json: bool) -> None:
 @json_option
 def update(realm: str, audience: str, as_json: bool, **fields) -> None:
     """Change the fields given."""
-    backend = service.update_backend(get_realm(realm), audience, backend_data(**fields), ACTOR)
-    emit_described(service.describe_backend(backend), as_json)
+    data = backend_data(**fields)
+    emit_described(admin_call("PATCH", realm_path(realm, "backends", audience), lambda: service.describe_backend(
+        service.update_backend(get_realm(realm), audience, data, ACTOR)), body=data), as_json)
 
 
 @backends.command("delete")
@@ -126,5 +136,6 @@ def update(realm: str, audience: str, as_json: bool, **fields) -> None:
 @json_option
 def delete(realm: str, audience: str, as_json: bool) -> None:
     """Delete a chat backend no client targets any more."""
-    service.delete_backend(get_realm(realm), audience, ACTOR)
+    admin_call("DELETE", realm_path(realm, "backends", audience),
+               lambda: service.delete_backend(get_realm(realm), audience, ACTOR))
     emit({"deleted": audience}, as_json)

@@ -11,9 +11,12 @@ from collections.abc import Callable
 import click
 from flask.cli import AppGroup
 
-from authserver.cli.options import ACTOR, given, read_json_file, realm_option
-from authserver.cli.output import emit, json_option
+from authserver.cli.dispatch import admin_call, admin_list, realm_path
+from authserver.cli.options import ACTOR, flag_filter, given, page_options, read_json_file, realm_option
+from authserver.cli.output import emit, emit_page, json_option
 from authserver.errors import InvalidInput
+from authserver.models import Client
+from authserver.models.client import AUTH_METHODS
 from authserver.registry import clients as service
 from authserver.registry import registration
 from authserver.registry.realms import get_realm
@@ -85,16 +88,24 @@ def create(realm: str, public: bool, auth_method: str | None, as_json: bool, **f
         raise InvalidInput("--public and --auth-method: a public client authenticates with 'none'")
     fields = {k: v for k, v in fields.items() if v is not False}
     data = client_data(auth_method="none" if public else auth_method, **fields)
-    issued = service.create_client(get_realm(realm), data, ACTOR)
-    emit_issued(issued.to_dict(), as_json)
+    issued = admin_call("POST", realm_path(realm, "clients"),
+                        lambda: service.create_client(get_realm(realm), data, ACTOR).to_dict(), body=data)
+    emit_issued(issued, as_json)
 
 
 @clients.command("list")
 @realm_option
+@page_options()
+@click.option("--auth-method", type=click.Choice(AUTH_METHODS), help="Only clients of this auth method.")
+@flag_filter("disabled", "disabled", "enabled", "Only disabled (or enabled) clients.")
 @json_option
-def list_(realm: str, as_json: bool) -> None:
-    """List the realm's clients."""
-    emit([c.to_dict() for c in service.list_clients(get_realm(realm))], as_json, COLUMNS)
+def list_(realm: str, limit: int, cursor: str | None, auth_method: str | None, disabled: bool | None,
+          as_json: bool) -> None:
+    """List the realm's clients, by client_id."""
+    page = admin_list(realm_path(realm, "clients"), lambda: service.list_clients(
+        get_realm(realm), limit, cursor, auth_method=auth_method, disabled=disabled).map(Client.to_dict),
+        {"limit": limit, "cursor": cursor, "auth_method": auth_method, "disabled": disabled})
+    emit_page(page, as_json, COLUMNS)
 
 
 @clients.command("show")
@@ -103,7 +114,8 @@ def list_(realm: str, as_json: bool) -> None:
 @json_option
 def show(realm: str, client_id: str, as_json: bool) -> None:
     """Show one client (never its secret)."""
-    emit(service.get_client(get_realm(realm), client_id).to_dict(), as_json)
+    emit(admin_call("GET", realm_path(realm, "clients", client_id),
+                    lambda: service.get_client(get_realm(realm), client_id).to_dict()), as_json)
 
 
 @clients.command("update")
@@ -113,8 +125,10 @@ def show(realm: str, client_id: str, as_json: bool) -> None:
 @json_option
 def update(realm: str, client_id: str, as_json: bool, **fields) -> None:
     """Change the fields given; a repeated option replaces the whole list."""
-    client = service.update_client(get_realm(realm), client_id, client_data(**fields), ACTOR)
-    emit(client.to_dict(), as_json)
+    data = client_data(**fields)
+    emit(admin_call("PATCH", realm_path(realm, "clients", client_id),
+                    lambda: service.update_client(get_realm(realm), client_id, data, ACTOR).to_dict(), body=data),
+         as_json)
 
 
 @clients.command("rotate-secret")
@@ -125,26 +139,23 @@ def update(realm: str, client_id: str, as_json: bool, **fields) -> None:
 @json_option
 def rotate_secret(realm: str, client_id: str, grace_seconds: int, as_json: bool) -> None:
     """Replace the client's secret; the new one is printed once."""
-    issued = service.rotate_secret(get_realm(realm), client_id, ACTOR, grace_seconds)
-    emit_issued(issued.to_dict(), as_json)
+    issued = admin_call("POST", realm_path(realm, "clients", client_id, "rotate-secret"),
+                        lambda: service.rotate_secret(get_realm(realm), client_id, ACTOR, grace_seconds).to_dict(),
+                        body={"grace_seconds": grace_seconds})
+    emit_issued(issued, as_json)
 
 
-@clients.command("disable")
-@realm_option
-@client_id_argument
-@json_option
-def disable(realm: str, client_id: str, as_json: bool) -> None:
-    """Refuse the client at every endpoint until enabled again."""
-    emit(service.set_disabled(get_realm(realm), client_id, True, ACTOR).to_dict(), as_json)
+def _toggle(verb: str, disabled: bool):
+    def command(realm: str, client_id: str, as_json: bool) -> None:
+        emit(admin_call("POST", realm_path(realm, "clients", client_id, verb),
+                        lambda: service.set_disabled(get_realm(realm), client_id, disabled, ACTOR).to_dict()), as_json)
+    return command
 
 
-@clients.command("enable")
-@realm_option
-@client_id_argument
-@json_option
-def enable(realm: str, client_id: str, as_json: bool) -> None:
-    """Accept a disabled client again."""
-    emit(service.set_disabled(get_realm(realm), client_id, False, ACTOR).to_dict(), as_json)
+clients.command("disable", help="Refuse the client at every endpoint until enabled again.")(
+    realm_option(client_id_argument(json_option(_toggle("disable", True)))))
+clients.command("enable", help="Accept a disabled client again.")(
+    realm_option(client_id_argument(json_option(_toggle("enable", False)))))
 
 
 @clients.command("delete")
@@ -153,7 +164,8 @@ def enable(realm: str, client_id: str, as_json: bool) -> None:
 @json_option
 def delete(realm: str, client_id: str, as_json: bool) -> None:
     """Delete the client."""
-    service.delete_client(get_realm(realm), client_id, ACTOR)
+    admin_call("DELETE", realm_path(realm, "clients", client_id),
+               lambda: service.delete_client(get_realm(realm), client_id, ACTOR))
     emit({"deleted": client_id}, as_json)
 
 
@@ -164,7 +176,9 @@ def delete(realm: str, client_id: str, as_json: bool) -> None:
 @json_option
 def initial_token(realm: str, ttl: int, as_json: bool) -> None:
     """Create an RFC 7591 initial access token for POST /realms/R/register (printed once)."""
-    emit(registration.create_initial_token(get_realm(realm), ttl, ACTOR), as_json)
+    emit(admin_call("POST", realm_path(realm, "initial-tokens"),
+                    lambda: registration.create_initial_token(get_realm(realm), ttl, ACTOR), body={"ttl": ttl}),
+         as_json)
 
 
 def emit_issued(data: dict, as_json: bool) -> None:
@@ -181,4 +195,5 @@ def revoke_tokens(realm: str, client_id: str, as_json: bool) -> None:
     """Every token issued to CLIENT_ID until now stops working."""
     from authserver.tokens.revocation import revoke_client_tokens
 
-    emit(revoke_client_tokens(get_realm(realm), client_id, ACTOR).to_dict(), as_json, None)
+    emit(admin_call("POST", realm_path(realm, "clients", client_id, "revoke-tokens"),
+                    lambda: revoke_client_tokens(get_realm(realm), client_id, ACTOR).to_dict()), as_json, None)

@@ -124,7 +124,8 @@ def reference_markdown() -> str:
         "else as a string; `AUTHSERVER_SQLALCHEMY_ENGINE_OPTIONS__pool_size=10` sets one item.",
         "",
         "Start-up checks every value and the rules below; a bad value, or a name that is no",
-        "setting, stops it with one line naming the key (and the nearest known one).",
+        "setting, stops it with one line naming the key (and the nearest known one). In `config.py`,",
+        "names starting with `_` are the file's own helpers and are not read as settings.",
         "`authserver config show [--json]` prints the effective configuration and where each",
         "value comes from, secrets redacted (keys by fingerprint).",
     ]

@@ -36,3 +36,12 @@ def admin_call(method: str, path: str, local: Callable[[], Any], *, body: dict |
 def realm_path(realm: str, *segments: str) -> str:
     """``/realms/{realm}/…`` with every segment percent-encoded (ids may hold ``/`` or ``:``)."""
     return "/" + "/".join(quote(part, safe="") for part in ("realms", realm, *segments))
+
+
+def admin_list(path: str, local: Callable[[], Any], query: dict[str, Any]) -> Any:
+    """A page of a list (:class:`~authserver.registry.paging.Page` of JSON values): ``local()``
+    here, or ``GET path`` with ``query`` (the API's names; None: not given) on the remote server."""
+    remote = remote_admin()
+    if remote is None:
+        return local()
+    return remote.list(path, query)

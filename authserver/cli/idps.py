@@ -7,9 +7,11 @@ import json
 import click
 from flask.cli import AppGroup
 
-from authserver.cli.options import ACTOR, realm_option
-from authserver.cli.output import emit, json_option
+from authserver.cli.dispatch import admin_call, admin_list, realm_path
+from authserver.cli.options import ACTOR, flag_filter, page_options, realm_option
+from authserver.cli.output import emit, emit_page, json_option
 from authserver.errors import InvalidInput
+from authserver.models import IdentityProvider
 from authserver.registry import idps as service
 from authserver.registry.realms import get_realm
 
@@ -67,11 +69,12 @@ def _json_object(text: str) -> dict:
     return value
 
 
-def _show(idp, secret, as_json):
+def _issued(idp, secret) -> dict:
+    """The connection, and its shared secret when this request generated one (shown once)."""
     data = idp.to_dict()
     if secret:
         data["shared_secret"] = secret
-    emit(data, as_json, None)
+    return data
 
 
 @idps.command("create")
@@ -83,8 +86,8 @@ def _show(idp, secret, as_json):
 def create(realm, name, kind, as_json, **options):
     """Connect the realm to an upstream identity provider."""
     data = {"name": name, "type": kind, **_data(kind, **options)}
-    idp, secret = service.create_idp(get_realm(realm), data, ACTOR)
-    _show(idp, secret, as_json)
+    emit(admin_call("POST", realm_path(realm, "idps"),
+                    lambda: _issued(*service.create_idp(get_realm(realm), data, ACTOR)), body=data), as_json, None)
 
 
 @idps.command("update")
@@ -94,20 +97,33 @@ def create(realm, name, kind, as_json, **options):
 @json_option
 def update(realm, name, as_json, **options):
     """Change connection NAME (connector settings given replace the old ones)."""
-    realm_row = get_realm(realm)
     data = _data(None, **options)
     if "config" in data:
-        data["config"] = {**service.get_idp(realm_row, name).config, **data["config"]}
-    idp, secret = service.update_idp(realm_row, name, data, ACTOR)
-    _show(idp, secret, as_json)
+        data["config"] = {**_shown(realm, name)["config"], **data["config"]}
+    emit(_updated(realm, name, data), as_json, None)
+
+
+def _shown(realm: str, name: str) -> dict:
+    return admin_call("GET", realm_path(realm, "idps", name), lambda: service.get_idp(get_realm(realm), name).to_dict())
+
+
+def _updated(realm: str, name: str, data: dict) -> dict:
+    return admin_call("PATCH", realm_path(realm, "idps", name),
+                      lambda: _issued(*service.update_idp(get_realm(realm), name, data, ACTOR)), body=data)
 
 
 @idps.command("list")
 @realm_option
+@page_options()
+@click.option("--type", "kind", help="Only connections of this connector.")
+@flag_filter("disabled", "disabled", "enabled", "Only disabled (or enabled) connections.")
 @json_option
-def list_(realm, as_json):
-    """List connections."""
-    emit([i.to_dict() for i in service.list_idps(get_realm(realm))], as_json, COLUMNS)
+def list_(realm, limit, cursor, kind, disabled, as_json):
+    """List connections, by name."""
+    page = admin_list(realm_path(realm, "idps"), lambda: service.list_idps(
+        get_realm(realm), limit, cursor, type=kind, disabled=disabled).map(IdentityProvider.to_dict),
+        {"limit": limit, "cursor": cursor, "type": kind, "disabled": disabled})
+    emit_page(page, as_json, COLUMNS)
 
 
 @idps.command("show")
@@ -116,13 +132,12 @@ def list_(realm, as_json):
 @json_option
 def show(realm, name, as_json):
     """Show connection NAME."""
-    emit(service.get_idp(get_realm(realm), name).to_dict(), as_json, None)
+    emit(_shown(realm, name), as_json, None)
 
 
 def _toggle(disabled: bool):
     def command(realm, name, as_json):
-        idp, _ = service.update_idp(get_realm(realm), name, {"disabled": disabled}, ACTOR)
-        emit(idp.to_dict(), as_json, None)
+        emit(_updated(realm, name, {"disabled": disabled}), as_json, None)
     return command
 
 
@@ -137,5 +152,5 @@ for _verb, _disabled in (("disable", True), ("enable", False)):
 @json_option
 def delete(realm, name, as_json):
     """Delete connection NAME and its identity links."""
-    service.delete_idp(get_realm(realm), name, ACTOR)
+    admin_call("DELETE", realm_path(realm, "idps", name), lambda: service.delete_idp(get_realm(realm), name, ACTOR))
     emit({"deleted": name}, as_json)

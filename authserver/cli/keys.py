@@ -6,9 +6,10 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from authserver.cli.dispatch import admin_call, realm_path
-from authserver.cli.options import ACTOR, given, realm_option
-from authserver.cli.output import emit, json_option
+from authserver.cli.dispatch import admin_call, admin_list, realm_path
+from authserver.cli.options import ACTOR, given, page_options, realm_option
+from authserver.cli.output import emit, emit_page, json_option
+from authserver.models import KeyState, SigningKey
 from authserver.registry.realms import get_realm
 from authserver.state import app_state
 
@@ -18,15 +19,18 @@ COLUMNS = ("kid", "alg", "state", "created_at", "activates_at", "retired_at", "r
 
 @keys.command("list")
 @realm_option
+@page_options()
+@click.option("--state", type=click.Choice([s.value for s in KeyState]), help="Only keys in this state.")
 @json_option
-def list_(realm: str, as_json: bool) -> None:
-    """List the realm's keys (public facts only)."""
+def list_(realm: str, limit: int, cursor: str | None, state: str | None, as_json: bool) -> None:
+    """List the realm's keys (public facts only), the newest first."""
     def local():
         svc, realm_row = app_state().keys, get_realm(realm)
         svc.maintain(realm_row)
-        return [key.to_dict() for key in svc.list_keys(realm_row)]
+        return svc.page_keys(realm_row, limit, cursor, state).map(SigningKey.to_dict)
 
-    emit(admin_call("GET", realm_path(realm, "keys"), local), as_json, COLUMNS)
+    page = admin_list(realm_path(realm, "keys"), local, {"limit": limit, "cursor": cursor, "state": state})
+    emit_page(page, as_json, COLUMNS)
 
 
 @keys.command("rotate")

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from authserver.errors import InvalidInput
+from authserver.registry.paging import DEFAULT_LIMIT, MAX_LIMIT
 
 realm_option = click.option("--realm", required=True, help="Realm name.")
 ACTOR = "cli"  # who the audit log names for changes made from the command line
@@ -23,6 +24,20 @@ def read_json_file(path: str, option: str) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise InvalidInput(f"{option}: {path} is not valid JSON{where}") from None
+
+
+def page_options(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT):
+    """``--limit`` and ``--cursor`` of a list command (the admin API's ``limit`` and ``cursor``)."""
+    def decorate(command):
+        command = click.option("--cursor", help="Start after the previous page (the cursor it printed).")(command)
+        return click.option("--limit", type=click.IntRange(1, maximum), default=default, show_default=True,
+                            help="How many to show.")(command)
+    return decorate
+
+
+def flag_filter(name: str, on: str, off: str, help_text: str):
+    """``--on/--off`` filter options (neither: no filter)."""
+    return click.option(f"--{on}/--{off}", name, default=None, help=help_text)
 
 
 def given(**fields: Any) -> dict[str, Any]:

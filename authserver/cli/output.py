@@ -32,6 +32,14 @@ def emit_table(rows: Iterable[dict], columns: Sequence[str]) -> None:
         click.echo("  ".join(value.ljust(w) for value, w in zip(row, widths, strict=True)).rstrip())
 
 
+def emit_page(page, as_json: bool, columns: Sequence[str] | None = None) -> None:
+    """A page of a list (:class:`~authserver.registry.paging.Page`), as :func:`emit` prints a
+    list; while more pages follow, how to get the next one, on stderr (stdout stays the list)."""
+    emit(list(page), as_json, columns)
+    if page.next_cursor is not None:
+        click.echo(f"More: run again with --cursor {page.next_cursor}", err=True)
+
+
 def emit(value, as_json: bool, columns: Sequence[str] | None = None) -> None:
     """JSON, a table (a list of objects) or ``key: value`` lines (one object)."""
     if as_json:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from authserver.cli.dispatch import admin_call
-from authserver.cli.options import ACTOR, given
-from authserver.cli.output import emit, json_option
+from authserver.cli.dispatch import admin_call, admin_list
+from authserver.cli.options import ACTOR, given, page_options
+from authserver.cli.output import emit, emit_page, json_option
 from authserver.errors import InvalidInput
+from authserver.models import Realm
 from authserver.registry import realms as service
 
 realms = AppGroup("realms", help="Manage realms (one per chat application).")
@@ -33,11 +34,13 @@ def create(name: str, alg: str | None, as_json: bool) -> None:
 
 
 @realms.command("list")
+@page_options()
 @json_option
-def list_(as_json: bool) -> None:
-    """List realms."""
-    emit(admin_call("GET", "/realms", lambda: [realm.to_dict() for realm in service.list_realms()]),
-         as_json, COLUMNS)
+def list_(limit: int, cursor: str | None, as_json: bool) -> None:
+    """List realms, by name."""
+    page = admin_list("/realms", lambda: service.list_realms(limit, cursor).map(Realm.to_dict),
+                      {"limit": limit, "cursor": cursor})
+    emit_page(page, as_json, COLUMNS)
 
 
 @realms.command("show")

@@ -8,6 +8,7 @@ import io
 import click
 from flask.cli import with_appcontext
 
+from authserver.cli.dispatch import admin_call, realm_path
 from authserver.cli.options import realm_option
 from authserver.cli.output import emit_json, emit_table, json_option, text
 from authserver.registry.realms import get_realm
@@ -28,7 +29,8 @@ def usage_command(realm: str, month: str | None, fmt: str | None, as_json: bool)
     """Monthly active users of REALM, by client and identity provider."""
     if as_json and fmt not in (None, "json"):
         raise click.UsageError(f"--json and --format {fmt}: choose one")
-    report = service.report(get_realm(realm), month, app_state().clock())
+    report = admin_call("GET", realm_path(realm, "usage"),
+                        lambda: service.report(get_realm(realm), month, app_state().clock()), query={"month": month})
     if as_json or fmt == "json":
         emit_json(report)
     elif fmt == "csv":

@@ -9,9 +9,12 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from authserver.cli.options import ACTOR, given
-from authserver.cli.output import emit, json_option
+from authserver.cli.dispatch import admin_call, admin_list, realm_path, remote_admin
+from authserver.cli.options import ACTOR, flag_filter, given, page_options
+from authserver.cli.output import emit, emit_page, json_option
+from authserver.errors import InvalidInput
 from authserver.events import subscriptions as service
+from authserver.models import WebhookDelivery, WebhookSubscription
 from authserver.models.event import DELIVERY_STATES
 from authserver.registry.realms import get_realm
 
@@ -27,6 +30,15 @@ optional_realm = click.option("--realm", default=None, help="Realm name (default
 
 def _realm(name: str | None):
     return get_realm(name) if name else None
+
+
+def _path(realm: str | None, *segments: str) -> str:
+    """The admin API path; it names the realm, so under --server ``--realm`` is needed."""
+    if realm is None:
+        if remote_admin() is not None:
+            raise InvalidInput("--realm: needed with --server (the admin API names the realm)")
+        return ""
+    return realm_path(realm, *segments)
 
 
 def field_options(command):
@@ -55,15 +67,21 @@ def create(realm: str, disabled: bool, as_json: bool, **fields) -> None:
     data = given(**fields)
     if disabled:
         data["enabled"] = False
-    _emit_subscription(service.create_subscription(get_realm(realm), data, ACTOR).to_dict(), as_json)
+    _emit_subscription(admin_call("POST", _path(realm, "webhooks"), lambda: service.create_subscription(
+        get_realm(realm), data, ACTOR).to_dict(), body=data), as_json)
 
 
 @webhooks.command("list")
 @optional_realm
+@page_options()
+@flag_filter("enabled", "enabled", "disabled", "Only enabled (or paused) subscriptions.")
 @json_option
-def list_(realm: str | None, as_json: bool) -> None:
-    """List subscriptions (never their secrets)."""
-    emit([s.to_dict() for s in service.list_subscriptions(_realm(realm))], as_json, COLUMNS)
+def list_(realm: str | None, limit: int, cursor: str | None, enabled: bool | None, as_json: bool) -> None:
+    """List subscriptions (never their secrets), oldest first."""
+    page = admin_list(_path(realm, "webhooks"), lambda: service.list_subscriptions(
+        _realm(realm), limit, cursor, enabled=enabled).map(WebhookSubscription.to_dict),
+        {"limit": limit, "cursor": cursor, "enabled": enabled})
+    emit_page(page, as_json, COLUMNS)
 
 
 @webhooks.command("show")
@@ -72,7 +90,8 @@ def list_(realm: str | None, as_json: bool) -> None:
 @json_option
 def show(subscription_id: str, realm: str | None, as_json: bool) -> None:
     """Show one subscription."""
-    _emit_subscription(service.get_subscription(_realm(realm), subscription_id).to_dict(), as_json)
+    _emit_subscription(admin_call("GET", _path(realm, "webhooks", subscription_id), lambda: service.get_subscription(
+        _realm(realm), subscription_id).to_dict()), as_json)
 
 
 @webhooks.command("update")
@@ -83,8 +102,10 @@ def show(subscription_id: str, realm: str | None, as_json: bool) -> None:
 @json_option
 def update(subscription_id: str, realm: str | None, as_json: bool, **fields) -> None:
     """Change the fields given."""
-    subscription = service.update_subscription(_realm(realm), subscription_id, given(**fields), ACTOR)
-    _emit_subscription(subscription.to_dict(), as_json)
+    data = given(**fields)
+    _emit_subscription(admin_call("PATCH", _path(realm, "webhooks", subscription_id),
+                                  lambda: service.update_subscription(_realm(realm), subscription_id, data,
+                                                                      ACTOR).to_dict(), body=data), as_json)
 
 
 @webhooks.command("delete")
@@ -93,7 +114,8 @@ def update(subscription_id: str, realm: str | None, as_json: bool, **fields) -> 
 @json_option
 def delete(subscription_id: str, realm: str | None, as_json: bool) -> None:
     """Delete a subscription and its deliveries."""
-    service.delete_subscription(_realm(realm), subscription_id, ACTOR)
+    admin_call("DELETE", _path(realm, "webhooks", subscription_id),
+               lambda: service.delete_subscription(_realm(realm), subscription_id, ACTOR))
     emit({"deleted": subscription_id}, as_json)
 
 
@@ -105,8 +127,10 @@ def delete(subscription_id: str, realm: str | None, as_json: bool) -> None:
 @json_option
 def rotate_secret(subscription_id: str, realm: str | None, overlap_seconds: int | None, as_json: bool) -> None:
     """Replace the signing secret; prints the new one once."""
-    issued = service.rotate_secret(_realm(realm), subscription_id, ACTOR, overlap_seconds)
-    _emit_subscription(issued.to_dict(), as_json)
+    issued = admin_call("POST", _path(realm, "webhooks", subscription_id, "rotate-secret"),
+                        lambda: service.rotate_secret(_realm(realm), subscription_id, ACTOR, overlap_seconds).to_dict(),
+                        body=given(overlap_seconds=overlap_seconds))
+    _emit_subscription(issued, as_json)
 
 
 @webhooks.command("test")
@@ -115,21 +139,27 @@ def rotate_secret(subscription_id: str, realm: str | None, overlap_seconds: int 
 @json_option
 def test(subscription_id: str, realm: str | None, as_json: bool) -> None:
     """Queue a webhook.test event for this subscription; see `webhooks deliveries ID`."""
-    delivery = service.send_test(_realm(realm), subscription_id, ACTOR)
-    emit(delivery.to_dict(with_attempts=False), as_json, DELIVERY_COLUMNS)
+    emit(admin_call("POST", _path(realm, "webhooks", subscription_id, "test"), lambda: service.send_test(
+        _realm(realm), subscription_id, ACTOR).to_dict(with_attempts=False)), as_json, DELIVERY_COLUMNS)
 
 
 @webhooks.command("deliveries")
 @click.argument("subscription_id", metavar="[ID]", required=False)
 @optional_realm
 @click.option("--state", type=click.Choice(DELIVERY_STATES), default=None)
-@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@page_options()
 @json_option
-def deliveries(subscription_id: str | None, realm: str | None, state: str | None, limit: int,
+def deliveries(subscription_id: str | None, realm: str | None, state: str | None, limit: int, cursor: str | None,
                as_json: bool) -> None:
     """Recent deliveries (of subscription ID), newest first, with their attempts."""
-    rows = service.list_deliveries(_realm(realm), subscription_id, state, limit)
-    emit([d.to_dict(with_attempts=as_json) for d in rows], as_json, DELIVERY_COLUMNS)
+    path = _path(realm, "webhooks", subscription_id, "deliveries") if subscription_id else \
+        _path(realm, "webhook-deliveries")
+    page = admin_list(path, lambda: service.list_deliveries(
+        _realm(realm), subscription_id, state, limit, cursor).map(WebhookDelivery.to_dict),
+        {"limit": limit, "cursor": cursor, "state": state})
+    if not as_json:
+        page = page.map(lambda d: {k: v for k, v in d.items() if k != "attempt_log"})
+    emit_page(page, as_json, DELIVERY_COLUMNS)
 
 
 @webhooks.command("replay")
@@ -140,5 +170,9 @@ def deliveries(subscription_id: str | None, realm: str | None, state: str | None
 @json_option
 def replay(object_id: str, realm: str | None, subscription_id: str | None, as_json: bool) -> None:
     """Deliver a delivered or dead event again, with its original webhook-id."""
-    rows = service.replay(_realm(realm), object_id, ACTOR, subscription_id)
-    emit([d.to_dict(with_attempts=False) for d in rows], as_json, DELIVERY_COLUMNS)
+    if object_id.startswith("dlv_"):
+        path, body = _path(realm, "webhook-deliveries", object_id, "replay"), None
+    else:
+        path, body = _path(realm, "events", object_id, "replay"), given(subscription=subscription_id)
+    emit(admin_call("POST", path, lambda: [d.to_dict(with_attempts=False) for d in service.replay(
+        _realm(realm), object_id, ACTOR, subscription_id)], body=body), as_json, DELIVERY_COLUMNS)

@@ -20,10 +20,13 @@ from authserver.events.runtime import webhook_runtime
 from authserver.extensions import db
 from authserver.models import Event, Realm, WebhookDelivery, WebhookSubscription
 from authserver.models.event import DELIVERY_STATES, PENDING
-from authserver.registry import audit, validation
+from authserver.registry import audit, paging, validation
+from authserver.registry.paging import Order, Page
 from authserver.state import app_state
 
 FIELDS = {"url", "events", "description", "enabled"}
+SUBSCRIPTIONS = Order("webhooks", (WebhookSubscription.id,))
+DELIVERIES = Order("deliveries", (WebhookDelivery.id,), descending=True)
 
 
 @dataclass(frozen=True)
@@ -74,11 +77,15 @@ def create_subscription(realm: Realm, data: dict[str, Any], actor: str) -> Issue
     return IssuedSubscription(subscription, secret)
 
 
-def list_subscriptions(realm: Realm | None) -> list[WebhookSubscription]:
-    query = select(WebhookSubscription).order_by(WebhookSubscription.id)
+def list_subscriptions(realm: Realm | None, limit: int | None = None, cursor: str | None = None, *,
+                       enabled: bool | str | None = None) -> Page:
+    """A page of subscriptions (of ``realm``, or of every realm), oldest first."""
+    query = select(WebhookSubscription)
     if realm is not None:
         query = query.where(WebhookSubscription.realm_id == realm.id)
-    return list(db.session.scalars(query))
+    if (enabled := paging.flag_filter(enabled, "enabled")) is not None:
+        query = query.where(WebhookSubscription.enabled.is_(enabled))
+    return paging.page(query, SUBSCRIPTIONS, limit, cursor)
 
 
 def get_subscription(realm: Realm | None, public_id: str) -> WebhookSubscription:
@@ -134,14 +141,16 @@ def send_test(realm: Realm | None, public_id: str, actor: str) -> WebhookDeliver
     """Queue a ``webhook.test`` event for this subscription only; the worker delivers it."""
     subscription = get_subscription(realm, public_id)
     delivery = outbox.publish_test(subscription.realm, subscription, actor)
+    audit.record(subscription.realm, actor, "webhook.test", "webhook", subscription.public_id,
+                 after={"delivery": delivery.public_id, "event": delivery.event.public_id})
     db.session.commit()
     return delivery
 
 
 def list_deliveries(realm: Realm | None, subscription_id: str | None = None, state: str | None = None,
-                    limit: int = 100) -> list[WebhookDelivery]:
-    """The most recent deliveries first, with their attempts."""
-    query = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit)
+                    limit: int = 100, cursor: str | None = None) -> Page:
+    """A page of deliveries, the most recent first, with their attempts."""
+    query = select(WebhookDelivery)
     if subscription_id is not None:
         query = query.where(WebhookDelivery.subscription_id == get_subscription(realm, subscription_id).id)
     elif realm is not None:
@@ -150,7 +159,7 @@ def list_deliveries(realm: Realm | None, subscription_id: str | None = None, sta
         if state not in DELIVERY_STATES:
             raise InvalidInput(f"state: must be one of {', '.join(DELIVERY_STATES)}")
         query = query.where(WebhookDelivery.state == state)
-    return list(db.session.scalars(query).unique())
+    return paging.page(query, DELIVERIES, limit, cursor)
 
 
 def get_delivery(realm: Realm | None, public_id: str) -> WebhookDelivery:

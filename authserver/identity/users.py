@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from authserver.errors import InvalidInput, NotFound
 from authserver.events import payloads
@@ -22,10 +22,14 @@ from authserver.events.outbox import publish
 from authserver.extensions import db
 from authserver.models import AuditEvent, DeviceSession, Event, IdentityLink, Realm, User
 from authserver.models.user import ACTIVE, DISABLED, MERGED
-from authserver.registry import audit
+from authserver.registry import audit, paging
+from authserver.registry.paging import Order, Page
 from authserver.tokens import usage
 
 #: What erasure removes from the audit log and stored events that name the user.
+STATES = (ACTIVE, DISABLED, MERGED)
+ORDER = Order("users", (User.id,))
+DEFAULT_LIMIT, MAX_LIMIT = 1000, 100_000
 PROFILE_FIELDS = frozenset({"given_name", "family_name", "name", "email", "picture", "custom", "unverified"})
 
 
@@ -38,9 +42,19 @@ def get_user(realm: Realm, key: str) -> User:
     return user
 
 
-def list_users(realm: Realm, limit: int = 1000) -> list[User]:
-    query = select(User).where(User.realm_id == realm.id).order_by(User.id).limit(limit)
-    return list(db.session.scalars(query))
+def list_users(realm: Realm, limit: int = DEFAULT_LIMIT, cursor: str | None = None, *, user_id: str | None = None,
+               email: str | None = None, uid: str | None = None, state: str | None = None) -> Page:
+    """A page of the realm's users, oldest first; filters match exactly (``email``: in any case)."""
+    query = select(User).where(User.realm_id == realm.id)
+    if paging.text_filter(user_id, "user_id", 255) is not None:
+        query = query.where(User.user_id == user_id)
+    if paging.text_filter(email, "email", 320) is not None:
+        query = query.where(func.lower(User.email) == email.lower())
+    if paging.text_filter(uid, "_id", 32) is not None:
+        query = query.where(User.uid == uid)
+    if paging.choice_filter(state, "state", STATES) is not None:
+        query = query.where(User.state == state)
+    return paging.page(query, ORDER, limit, cursor, maximum=MAX_LIMIT)
 
 
 def set_user_disabled(realm: Realm, key: str, disabled: bool, actor: str) -> User:

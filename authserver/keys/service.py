@@ -28,9 +28,10 @@ from authserver.events.outbox import publish
 from authserver.extensions import db
 from authserver.keys import jose
 from authserver.models import KeyState, Realm, SigningKey
-from authserver.registry import audit
+from authserver.registry import audit, paging
 
 log = logging.getLogger(__name__)
+KEY_ORDER = paging.Order("keys", (SigningKey.activates_at, SigningKey.id), descending=True)
 
 
 @dataclass(frozen=True)
@@ -294,3 +295,11 @@ class KeyService:
             raise Conflict(f"the keys of realm {realm.name!r} changed meanwhile; try again") from None
         finally:
             self.invalidate(realm.name)
+
+    def page_keys(self, realm: Realm, limit: int | None = None, cursor: str | None = None,
+                  state: str | None = None) -> paging.Page:
+        """:meth:`list_keys` a page at a time (the admin lists), optionally of one state."""
+        query = select(SigningKey).where(SigningKey.realm_id == realm.id)
+        if paging.choice_filter(state, "state", [s.value for s in KeyState]) is not None:
+            query = query.where(SigningKey.state == state)
+        return paging.page(query, KEY_ORDER, limit, cursor)

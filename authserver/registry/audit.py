@@ -12,7 +12,10 @@ from sqlalchemy import select
 
 from authserver.extensions import db
 from authserver.models import AuditEvent, Realm
+from authserver.registry import paging
+from authserver.registry.paging import Order, Page
 
+ORDER = Order("audit", (AuditEvent.id,), descending=True)
 SECRET_FIELDS = frozenset({"client_secret", "secret", "credential", "registration_access_token",
                            "initial_access_token", "private_key", "api_key_secret", "api_secret"})
 
@@ -26,10 +29,15 @@ def record(realm: Realm, actor: str, action: str, target_type: str, target_id: s
         before=_redacted(before), after=_redacted(after)))
 
 
-def list_events(realm: Realm, limit: int = 100) -> list[AuditEvent]:
-    query = (select(AuditEvent).where(AuditEvent.realm_id == realm.id)
-             .order_by(AuditEvent.id.desc()).limit(limit))
-    return list(db.session.scalars(query))
+def list_events(realm: Realm, limit: int = 100, cursor: str | None = None, *, action: str | None = None,
+                actor: str | None = None, target_type: str | None = None, target_id: str | None = None) -> Page:
+    """A page of the realm's audit log, newest first; filters match exactly."""
+    query = select(AuditEvent).where(AuditEvent.realm_id == realm.id)
+    for column, value, size in ((AuditEvent.action, action, 64), (AuditEvent.actor, actor, 200),
+                                (AuditEvent.target_type, target_type, 32), (AuditEvent.target_id, target_id, 255)):
+        if paging.text_filter(value, column.key, size) is not None:
+            query = query.where(column == value)
+    return paging.page(query, ORDER, limit, cursor)
 
 
 def _redacted(state: dict | None) -> dict | None:

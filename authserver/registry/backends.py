@@ -15,12 +15,14 @@ from authserver.models import ChatBackend, Client, Realm
 from authserver.plugin_api import PluginConfigError
 from authserver.plugin_host.loader import profile_class
 from authserver.plugin_host.profiles import credential_context
-from authserver.registry import audit, validation
+from authserver.registry import audit, paging, validation
+from authserver.registry.paging import Order, Page
 from authserver.registry.transactions import commit_admin_change, commit_or_conflict
 from authserver.state import app_state
 
 FIELDS = {"audience", "scopes", "default_scopes", "acl_template", "profile", "token_ttl", "credential"}
 UPDATABLE = (FIELDS - {"audience"}) | {"rotate_key"}
+ORDER = Order("backends", (ChatBackend.audience,))
 
 
 def get_backend(realm: Realm, audience: str) -> ChatBackend:
@@ -35,9 +37,13 @@ def find_backend(realm: Realm, audience: str) -> ChatBackend | None:
         ChatBackend.realm_id == realm.id, ChatBackend.audience == audience))
 
 
-def list_backends(realm: Realm) -> list[ChatBackend]:
-    query = select(ChatBackend).where(ChatBackend.realm_id == realm.id).order_by(ChatBackend.audience)
-    return list(db.session.scalars(query))
+def list_backends(realm: Realm, limit: int | None = None, cursor: str | None = None, *,
+                  profile: str | None = None) -> Page:
+    """A page of the realm's chat backends by audience, optionally of one token profile."""
+    query = select(ChatBackend).where(ChatBackend.realm_id == realm.id)
+    if paging.text_filter(profile, "profile", 64) is not None:
+        query = query.where(ChatBackend.profile == profile)
+    return paging.page(query, ORDER, limit, cursor)
 
 
 def create_backend(realm: Realm, data: dict[str, Any], actor: str) -> ChatBackend:

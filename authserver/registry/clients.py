@@ -21,7 +21,8 @@ from authserver.extensions import db
 from authserver.keys.public_jwks import public_jwks
 from authserver.models import ChatBackend, Client, IdentityProvider, Realm
 from authserver.models.client import AUTH_METHODS, PRIVATE_KEY_JWT, PUBLIC, SECRET_METHODS
-from authserver.registry import audit, validation
+from authserver.registry import audit, paging, validation
+from authserver.registry.paging import Order, Page
 from authserver.registry.row_cache import cached
 from authserver.registry.transactions import commit_admin_change, commit_or_conflict
 from authserver.state import app_state
@@ -35,6 +36,7 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}\Z")
 FIELDS = {"client_id", "name", "auth_method", "grant_types", "audiences", "scopes", "idps",
           "redirect_uris", "jwks", "jwks_uri", "allow_anonymous", "allow_delegation", "serves"}
 UPDATABLE = FIELDS - {"client_id", "auth_method"}
+ORDER = Order("clients", (Client.client_id,))
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,15 @@ def cached_client(realm: Realm, client_id: str) -> Client | None:
     return cached(("client", realm.id, client_id), lambda: find_client(realm, client_id))
 
 
-def list_clients(realm: Realm) -> list[Client]:
-    return list(db.session.scalars(select(Client).where(Client.realm_id == realm.id)
-                                   .order_by(Client.client_id)))
+def list_clients(realm: Realm, limit: int | None = None, cursor: str | None = None, *,
+                 auth_method: str | None = None, disabled: bool | str | None = None) -> Page:
+    """A page of the realm's clients by ``client_id``, optionally of one auth method or state."""
+    query = select(Client).where(Client.realm_id == realm.id)
+    if paging.choice_filter(auth_method, "auth_method", AUTH_METHODS) is not None:
+        query = query.where(Client.auth_method == auth_method)
+    if (disabled := paging.flag_filter(disabled, "disabled")) is not None:
+        query = query.where(Client.disabled.is_(disabled))
+    return paging.page(query, ORDER, limit, cursor)
 
 
 def create_client(realm: Realm, data: dict[str, Any], actor: str,

@@ -19,7 +19,8 @@ from authserver.models import IdentityProvider, Realm
 from authserver.models.idp import PROVISIONING, TRUST_LEVELS
 from authserver.plugin_api import PluginConfigError
 from authserver.plugin_host.loader import connector_class
-from authserver.registry import audit, validation
+from authserver.registry import audit, paging, validation
+from authserver.registry.paging import Order, Page
 from authserver.registry.transactions import commit_admin_change, commit_or_conflict
 from authserver.state import app_state
 
@@ -27,6 +28,7 @@ IDP_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?\Z")
 FIELDS = {"name", "type", "trust", "user_id_claim", "provisioning", "claim_mapping", "config",
           "client_id", "shared_secret"}
 UPDATABLE = FIELDS - {"name", "type"} | {"disabled"}
+ORDER = Order("idps", (IdentityProvider.name,))
 
 
 def known_idp_names(realm: Realm) -> set[str]:
@@ -46,9 +48,15 @@ def get_idp(realm: Realm, name: str) -> IdentityProvider:
     return idp
 
 
-def list_idps(realm: Realm) -> list[IdentityProvider]:
-    return list(db.session.scalars(select(IdentityProvider).where(
-        IdentityProvider.realm_id == realm.id).order_by(IdentityProvider.name)))
+def list_idps(realm: Realm, limit: int | None = None, cursor: str | None = None, *,
+              type: str | None = None, disabled: bool | str | None = None) -> Page:
+    """A page of the realm's connections by name, optionally of one connector or state."""
+    query = select(IdentityProvider).where(IdentityProvider.realm_id == realm.id)
+    if paging.text_filter(type, "type", 64) is not None:
+        query = query.where(IdentityProvider.type == type)
+    if (disabled := paging.flag_filter(disabled, "disabled")) is not None:
+        query = query.where(IdentityProvider.disabled.is_(disabled))
+    return paging.page(query, ORDER, limit, cursor)
 
 
 def create_idp(realm: Realm, data: dict[str, Any], actor: str) -> tuple[IdentityProvider, str | None]:

@@ -19,12 +19,14 @@ from sqlalchemy.orm import make_transient_to_detached
 from authserver.errors import Conflict, InvalidInput, NotFound
 from authserver.extensions import db
 from authserver.models import ChatBackend, Client, IdentityProvider, Realm, User, WebhookSubscription
-from authserver.registry import audit, validation
+from authserver.registry import audit, paging, validation
+from authserver.registry.paging import Order, Page
 from authserver.registry.transactions import commit_admin_change
 from authserver.state import app_state
 
 REALM_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 UPDATABLE = {"display_name"}
+ORDER = Order("realms", (Realm.name,))
 #: What ``show_realm`` counts (what a deletion takes with it).
 COUNTED = {"clients": Client, "backends": ChatBackend, "idps": IdentityProvider, "users": User,
            "webhooks": WebhookSubscription}
@@ -71,8 +73,8 @@ def find_realm(name: str) -> Realm | None:
     return db.session.scalar(select(Realm).where(Realm.name == name))
 
 
-def list_realms() -> list[Realm]:
-    return list(db.session.scalars(select(Realm).order_by(Realm.name)))
+def list_realms(limit: int | None = None, cursor: str | None = None) -> Page:
+    return paging.page(select(Realm), ORDER, limit, cursor)
 
 
 def create_realm(name: str, alg: str | None = None, actor: str = "system") -> Realm:

@@ -78,8 +78,6 @@ class TokenState:
 
 _USER_COLUMNS = [getattr(User.__table__.c, f.name) for f in fields(UserRow)]
 _LINK_COLUMNS = [getattr(IdentityLink.__table__.c, f.name) for f in fields(LinkRow)]
-_JSON = frozenset({"custom", "unverified", "workspaces", "last_claims"})
-_BOOL = frozenset({"verified"})
 
 
 def _link_and_user():
@@ -175,11 +173,15 @@ class Reads:
 
 
 def _build(cls, values) -> Any:
-    data = {}
-    for f, value in zip(fields(cls), values, strict=True):
-        if f.name in _JSON and isinstance(value, (str, bytes)):
-            value = json.loads(value)
-        elif f.name in _BOOL:
-            value = bool(value)
-        data[f.name] = value
-    return cls(**data)
+    """A row class from a result tuple: JSON text parsed (SQLite; psycopg parses it), booleans
+    as booleans (SQLite stores 0/1)."""
+    return cls(*[_CONVERTERS[name](value) if name in _CONVERTERS and value is not None else value
+                 for name, value in zip(_NAMES[cls], values, strict=True)])
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+_NAMES = {cls: tuple(f.name for f in fields(cls)) for cls in (UserRow, LinkRow)}
+_CONVERTERS = {**dict.fromkeys(("custom", "unverified", "workspaces", "last_claims"), _json), "verified": bool}

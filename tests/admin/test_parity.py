@@ -122,3 +122,46 @@ def test_keys_and_errors_agree(both):
     assert api("POST", "/clients", {"name": "x", "audiences": ["nope"]}, 400)["error"] == "invalid_request"
     assert api("GET", "/clients/nope", status=404)["error"] == "not_found"
     assert api("GET", "/audit?limit=0", status=400)["error"] == "invalid_request"
+
+
+def test_realm_user_and_key_operations_agree(both, app, runner, client):
+    """Realm show/update, user deletion, rotation cancel and retire-now, through both."""
+    from authserver.extensions import db
+    from authserver.models import User
+    from authserver.registry.realms import get_realm
+
+    run, api = both
+    with app.app_context():
+        for name in ("via-cli", "via-api"):
+            db.session.add(User(realm_id=get_realm(name).id, uid=f"uid-{name}", user_id="alice", created_at=1))
+        db.session.commit()
+
+    def plain(*args):
+        return cli(runner, *args)
+
+    def realm_api(method, name, body=None):
+        return client.open(f"/admin/realms/{name}", method=method, json=body, headers=api.headers)
+
+    drop = {"name", "created_at", "updated_at", "kid", "activates_at", "retired_at", "remove_after"}
+
+    def same(a, b):
+        def clean(v):
+            if isinstance(v, dict):
+                return {k: clean(x) for k, x in v.items() if k not in drop}
+            return v
+        assert clean(a) == clean(b)
+
+    same(plain("realms", "update", "via-cli", "--display-name", "Chat"),
+         realm_api("PATCH", "via-api", {"display_name": "Chat"}).get_json())
+    same(plain("realms", "show", "via-cli"), realm_api("GET", "via-api").get_json())
+    assert run("users", "delete", "alice") == {"deleted": "alice"}
+    api("DELETE", "/users/alice", status=204)
+    assert run("users", "list") == api("GET", "/users") == []
+    run("keys", "rotate")
+    api("POST", "/keys/rotate", {}, 201)
+    same(run("keys", "cancel-rotation"), api("POST", "/keys/cancel-rotation"))
+    [active_cli], [active_api] = run("keys", "list"), api("GET", "/keys")
+    same(run("keys", "retire-now", active_cli["kid"]), api("POST", f"/keys/{active_api['kid']}/retire-now"))
+    actions_cli = [e["action"] for e in run("audit")][:5]
+    assert actions_cli == [e["action"] for e in api("GET", "/audit")][:5] == [
+        "key.retire_now", "key.cancel_rotation", "key.rotate", "user.delete", "realm.update"]

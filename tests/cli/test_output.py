@@ -79,7 +79,7 @@ def test_tables_show_iso_times(runner):
     assert table[0].split()[:5] == ["KID", "ALG", "STATE", "CREATED_AT", "ACTIVATES_AT"]
     assert table[1].split()[2:] == ["active", CREATED, CREATED, "-", "-"]
     realms = runner.invoke(main, ["realms", "list"]).stdout.splitlines()
-    assert realms[1].split() == ["default", CREATED]
+    assert realms[1].split() == ["default", "-", CREATED]
     cli(runner, "backends", "create", "--realm", "default", "--audience", "chat-api", "--scopes", "chat")
     audit = runner.invoke(main, ["audit", "--realm", "default"]).stdout.splitlines()
     assert audit[0].split()[:3] == ["ID", "AT", "ACTOR"]

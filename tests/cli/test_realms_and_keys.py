@@ -23,7 +23,7 @@ def test_realms_create_and_list_json(runner):
 
 def test_realms_list_table(runner):
     output = invoke(runner, "realms", "list").output
-    assert output.splitlines()[0].split() == ["NAME", "CREATED_AT"]
+    assert output.splitlines()[0].split() == ["NAME", "DISPLAY_NAME", "CREATED_AT"]
 
 
 @pytest.mark.parametrize("name", ["Bad Name", "UPPER", "-lead", "trail-", "a/b", "x" * 64, ""])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -45,6 +46,19 @@ class Hosts:
     def init(self, name: str) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")} | self.env(name)
         return subprocess.run([*AUTHSERVER, "init"], env=env, capture_output=True, text=True, timeout=120)
+
+    def serve(self, name: str) -> subprocess.CompletedProcess:
+        """``authserver serve`` on host ``name``, expected to refuse before it binds."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHSERVER_", "PROMETHEUS_"))}
+        process = subprocess.Popen([*AUTHSERVER, "serve", "--bind", "127.0.0.1:0", "--workers", "1"],
+                                   env=env | self.env(name), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, start_new_session=True)
+        try:
+            stdout, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate(timeout=10)
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
     def app(self, name: str):
         """The app host ``name`` serves: its instance folder's config.py, the shared database."""
@@ -122,8 +136,10 @@ def test_a_host_with_another_key_refuses_and_the_first_keeps_working(hosts):
     config2.write_text(f"SECRET_KEY = {OTHER_KEY!r}\n")  # a key, but not the one that seals the database
     assert "nothing was changed" in one_line(hosts.init("host2"))
     with pytest.raises(ConfigError) as start:
-        hosts.app("host2")  # `serve` and `run` build this app before they bind: one line, exit 2
+        hosts.app("host2")
     assert start.value.key == "SECRET_KEY" and str(config2) in str(start.value)
+    served = one_line(hosts.serve("host2"))  # before it binds: one line, exit status 2
+    assert served.startswith("Error: configuration error: SECRET_KEY: this database is sealed by another")
 
     with host1.app_context():
         assert db.session.scalars(select(Realm.name)).all() == ["default"]
