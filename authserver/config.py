@@ -235,6 +235,9 @@ RULES: tuple[Rule, ...] = (
 #: ``AUTHSERVER_*`` environment variables that are not settings, and who reads them.
 OTHER_ENVIRONMENT: dict[str, str] = {
     "INSTANCE_PATH": "the instance folder (default: instance/ of the checkout)",
+    "ADMIN_URL": "the CLI: the server whose admin API the admin commands use (as --server)",
+    "ADMIN_CLIENT_ID": "the CLI with --server: the admin client (as --client-id)",
+    "ADMIN_CLIENT_SECRET": "the CLI with --server: its secret (as --client-secret)",
     "TEST_DATABASE_URL": "the test suite: run on this PostgreSQL database instead of SQLite",
     "TEST_POSTGRES_URL": "scripts/test: also run the suite on this PostgreSQL database",
     "ISSUER": "examples/chat_backend: authserver's realm issuer URL",
@@ -261,7 +264,6 @@ def validate_config(config: Mapping[str, Any]) -> None:
 class Layers:
     """The values of the instance file and of the environment, before they are merged."""
 
-    instance_file: str
     from_file: dict[str, Any]
     from_environment: dict[str, Any]
 
@@ -291,7 +293,7 @@ def read_layers(instance_path: str) -> Layers:
     merged = Config(instance_path)  # Flask's parsing: JSON values, "__" into nested dicts
     merged.update({**copy.deepcopy(DEFAULTS), **from_file})
     merged.from_prefixed_env(ENV_PREFIX)
-    return Layers(path, dict(from_file), {name: merged[name] for name in names})
+    return Layers(dict(from_file), {name: merged[name] for name in names})
 
 
 def _refuse_unknown(name: str, where: str, shown: str | None = None) -> None:

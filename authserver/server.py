@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import cached_property
 
+from authlib.common.security import is_secure_transport
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from flask import Flask, g
-from flask.sessions import SecureCookieSessionInterface
 from flask import request as flask_request
+from flask.sessions import SecureCookieSessionInterface
 
 from authserver import admin
 from authserver.client_auth import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
@@ -36,6 +38,8 @@ from authserver.grants.client_credentials import ClientCredentialsGrant
 from authserver.grants.token_exchange import TokenExchangeGrant
 from authserver.models import Client
 from authserver.registry.clients import cached_client, verify_client_secret
+
+_MAX_REMEMBERED_HOSTS = 1024
 
 
 class StrictPayload(OAuth2Payload):
@@ -55,13 +59,24 @@ class StrictPayload(OAuth2Payload):
 
 
 class StrictOAuth2Request(OAuth2Request):
-    """An OAuth request as grants see it: the strictly parsed body, never the query string."""
+    """An OAuth request as grants see it: the strictly parsed body, never the query string.
 
-    def __init__(self, form, realm_ctx):
-        super().__init__(method=flask_request.method, uri=flask_request.url, headers=flask_request.headers)
+    Built without Authlib's constructor, which rebuilds and re-parses the request's URL for
+    its transport check every time: the server makes that check once per scheme and host
+    (:meth:`ChatAuthorizationServer.create_oauth2_request`). The attributes are Authlib's
+    (``tests/test_server.py`` compares them with Authlib's own)."""
+
+    def __init__(self, form, realm_ctx):  # Authlib's constructor is not called: see the docstring
+        self.method, self.headers = flask_request.method, flask_request.headers
+        self._body = self.client = self.auth_method = self.user = self._scope = None
+        self.authorization_code = self.refresh_token = self.credential = None
         self._form = form
         self.payload = StrictPayload(form)
         self.realm_ctx = realm_ctx
+
+    @property
+    def uri(self) -> str:
+        return flask_request.url
 
     @property
     def args(self):
@@ -79,10 +94,22 @@ class ChatAuthorizationServer(AuthorizationServer):
         super().__init__()
         self.init_app(app, query_client=self._realm_client, save_token=self._stateless)
         self._assertion_authentication = PrivateKeyJWTAuthentication()
+        self._secure_transport: dict[tuple[str, str], bool] = {}
 
     def create_oauth2_request(self, request) -> StrictOAuth2Request:
+        self._check_transport(flask_request.scheme, flask_request.host)
         form = g.oauth_form = parse_form(flask_request.get_data(cache=True), flask_request.content_type)
         return StrictOAuth2Request(form, g.realm_ctx)
+
+    def _check_transport(self, scheme: str, host: str) -> None:
+        """Authlib's check (https, or http on loopback), remembered per scheme and host."""
+        secure = self._secure_transport.get((scheme, host))
+        if secure is None:
+            secure = is_secure_transport(f"{scheme}://{host}/")
+            if len(self._secure_transport) < _MAX_REMEMBERED_HOSTS:
+                self._secure_transport[(scheme, host)] = secure
+        if not secure:
+            raise InsecureTransportError()
 
     @staticmethod
     def _realm_client(client_id: str) -> Client | None:

@@ -2,9 +2,10 @@
 ``app.extensions["authserver"]`` (never in module globals, so a test can build many apps).
 
 :class:`AppState` holds the collaborators (clock, secret box and hasher, key service, HTTP
-client, replay cache, plugin registries, row cache, usage memo, the token path's compiled reads) and the settings the token
-path reads on every request. A request is bound to a :class:`RealmContext` at the edge
-(:mod:`authserver.edge.realm_binding`), and the token path receives that context explicitly.
+client, replay cache, plugin registries, row cache, usage memo, the token path's compiled
+reads and signers) and the settings the token path reads on every request. A request is
+bound to a :class:`RealmContext` at the edge (:mod:`authserver.edge.realm_binding`), and the
+token path receives that context explicitly.
 """
 
 from __future__ import annotations

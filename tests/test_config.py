@@ -100,7 +100,9 @@ def test_library_settings_nested_keys_and_other_variables_are_accepted(instance,
     monkeypatch.setenv("AUTHSERVER_SQLALCHEMY_ENGINE_OPTIONS__pool_pre_ping", "true")
     monkeypatch.setenv("AUTHSERVER_PREFERRED_URL_SCHEME", "https")
     monkeypatch.setenv("AUTHSERVER_ISSUER", "http://127.0.0.1:5000/realms/default")  # the example backend's
+    monkeypatch.setenv("AUTHSERVER_ADMIN_CLIENT_SECRET", "the remote CLI's")
     app = create_app()
+    assert "ADMIN_CLIENT_SECRET" not in app.config and "ISSUER" not in app.config
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
     assert app.config["PREFERRED_URL_SCHEME"] == "https" and app.config["SESSION_COOKIE_SECURE"] is True
 

@@ -20,7 +20,7 @@ from authserver.models.seal import DatabaseSeal
 from authserver.plugin_api import TOKEN_TYPE_SESSION
 from authserver.registry import registration
 from authserver.registry.realms import create_realm, get_realm
-from authserver.sealing import SealMismatch
+from authserver.sealing import SEALED, SealMismatch
 from tests.cli_helpers import cli, cli_error
 from tests.conftest import TEST_SECRET
 from tests.factories import TOKEN_EXCHANGE, AppBackend, basic_auth, make_backend, make_client
@@ -36,6 +36,13 @@ def seal_row(app) -> DatabaseSeal:
         row = db.session.get(DatabaseSeal, 1)
         db.session.expunge_all()
         return row
+
+
+def test_every_sealed_column_is_resealed_by_a_rotation():
+    """A new ``*_sealed`` column must join ``sealing.SEALED``, or a rotation would strand it."""
+    sealed = {(t.name, c.name) for t in db.metadata.sorted_tables for c in t.columns if c.name.endswith("_sealed")}
+    assert sealed - {("database_seal", "hashing_key_sealed")} == {
+        (s.model.__tablename__, s.column) for s in SEALED}
 
 
 def test_the_first_start_records_the_keys_fingerprint_never_the_key(app):

@@ -107,7 +107,7 @@ def emit_described(data: dict, as_json: bool) -> None:
         return
     info = data.pop("profile_info", None) or {}
     emit(data, False)
-    for key, value in info.items():
+    for key, value in sorted(info.items()):  # as the admin API sends them: the same text either way
         if isinstance(value, str) and "\n" in value:
             block = "".join(f"  {line}\n" for line in value.strip().splitlines())
             click.echo(f"{key}: |\n{block}", nl=False)

@@ -67,4 +67,5 @@ def retire_now(realm: str, kid: str, as_json: bool) -> None:
     if as_json:
         emit(done, True)
     else:
-        emit([{"change": change, **key} for change, key in done.items() if key], False, ("change", *COLUMNS))
+        rows = [{"change": change, **done[change]} for change in ("retired", "activated") if done.get(change)]
+        emit(rows, False, ("change", *COLUMNS))

@@ -75,7 +75,7 @@ def delete(name: str, yes: bool, as_json: bool) -> None:
     event and webhook it holds (recorded in ADMIN_REALM's audit log)."""
     held = _shown(name)
     if not yes and not held["admin_realm"]:  # ADMIN_REALM: the server's refusal, with or without
-        counts = ", ".join(f"{n} {noun}" for noun, n in held["counts"].items())
+        counts = ", ".join(f"{n} {noun}" for noun, n in sorted(held["counts"].items()))
         raise InvalidInput(f"realm {name!r} holds {counts}: add --yes to delete it and all of that")
     admin_call("DELETE", _path(name), lambda: service.delete_realm(name, ACTOR))
     emit({"deleted": name, "counts": held["counts"]}, as_json)

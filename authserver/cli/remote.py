@@ -64,12 +64,15 @@ class RemoteAdmin:
     def request(self, method: str, path: str, body: dict | None = None, query: dict | None = None) -> Any:
         """``method /admin{path}``; the JSON answer (None for 204)."""
         response = self._send(method, path, body, query)
-        return response.json() if response.content else None
+        return _answer(response) if response.content else None
 
     def list(self, path: str, query: dict | None = None) -> Page:
         """A paged list: the answer's array, and the cursor of its ``Link: <…>; rel="next"``."""
         response = self._send("GET", path, None, query)
-        return Page(response.json(), next_cursor(response))
+        rows = _answer(response)
+        if not isinstance(rows, list):
+            raise RemoteFailure(f"{response.url}: expected a JSON array, got something else")
+        return Page(rows, next_cursor(response))
 
     def _send(self, method: str, path: str, body: dict | None, query: dict | None) -> requests.Response:
         url = f"{self.base_url}/admin{path}"
@@ -82,6 +85,9 @@ class RemoteAdmin:
                 break
         if response.status_code >= 400:
             raise RemoteFailure(_reason(response), response.status_code)
+        if response.is_redirect:
+            raise RemoteFailure(f"{url} redirects to {response.headers.get('Location')}: give --server the URL "
+                                "the server answers at", response.status_code)
         return response
 
     # --- the admin token -------------------------------------------------------------------
@@ -119,6 +125,13 @@ def next_cursor(response: requests.Response) -> str | None:
 
 def _query_value(value: Any) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _answer(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise RemoteFailure(f"{response.url}: the answer is not JSON (is --server an authserver?)") from None
 
 
 def _json(response: requests.Response) -> dict:

@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from joserfc.jwk import KeySet
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
@@ -48,6 +49,7 @@ class _RealmKeys:
     jwks: dict
     valid_until: float
     states: dict[str, str] = field(default_factory=dict)
+    keyset: KeySet | None = None  # the published keys, imported once (verifying our tokens)
 
 
 class KeyService:
@@ -68,6 +70,14 @@ class KeyService:
 
     def jwks(self, realm_name: str) -> dict:
         return self._cached(realm_name).jwks
+
+    def verification_keys(self, realm_name: str) -> KeySet:
+        """The published keys (``next``, ``active``, ``retired``) as joserfc keys, imported once
+        per cache refresh."""
+        entry = self._cached(realm_name)
+        if entry.keyset is None:
+            entry.keyset = KeySet.import_key_set(entry.jwks)
+        return entry.keyset
 
     def invalidate(self, realm_name: str | None = None) -> None:
         with self._lock:

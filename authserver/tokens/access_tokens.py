@@ -13,7 +13,6 @@ from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from authserver.config import SIGNING_ALGORITHMS
 from authserver.edge.jose_compact import MalformedToken, parse_compact
@@ -39,7 +38,7 @@ def validate_access_token(ctx: RealmContext, token: str, audience: str | None = 
         raise InvalidToken("malformed") from None
     if str(parsed.header.get("typ", "")).lower() not in ACCESS_TOKEN_TYPES:
         raise InvalidToken("typ")
-    keys = KeySet.import_key_set(ctx.state.keys.jwks(ctx.realm.name))
+    keys = ctx.state.keys.verification_keys(ctx.realm.name)
     try:
         decoded = jwt.decode(token, keys, algorithms=list(SIGNING_ALGORITHMS))
     except (JoseError, ValueError, TypeError) as exc:

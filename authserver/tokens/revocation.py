@@ -40,18 +40,19 @@ def revoke_token(claims: dict[str, Any]) -> None:
 
 
 def token_is_revoked(realm: Realm, claims: dict[str, Any]) -> bool:
-    if db.session.get(RevokedToken, _jti_hash(claims["iss"], claims["jti"])) is not None:
+    """Revoked ``jti``, a missing or disabled client, the client's or the user's cut-off, a
+    user gone or not active: read fresh, in one round trip (:meth:`Reads.token_state`)."""
+    uid = claims.get("uid")
+    state = app_state().reads.token_state(realm.id, _jti_hash(claims["iss"], claims["jti"]),
+                                          claims.get("client_id"), uid)
+    if state.jti_revoked:
         return True
     issued_at = int(claims.get("iat") or 0)
-    client = db.session.scalar(select(Client).where(Client.realm_id == realm.id,
-                                                    Client.client_id == claims.get("client_id")))
-    if client is None or client.disabled or issued_at <= (client.tokens_not_before or -1):
+    if not state.client_found or state.client_disabled or issued_at <= (state.client_not_before or -1):
         return True
-    uid = claims.get("uid")
     if uid is None:
         return False  # a service token: only its client's state matters
-    user = db.session.scalar(select(User).where(User.realm_id == realm.id, User.uid == uid))
-    return user is None or user.state != "active" or issued_at <= (user.tokens_not_before or -1)
+    return not state.user_found or state.user_state != "active" or issued_at <= (state.user_not_before or -1)
 
 
 def revoke_user_tokens(realm: Realm, key: str, actor: str) -> User:

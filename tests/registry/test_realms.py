@@ -50,7 +50,7 @@ def test_delete_needs_yes_and_takes_every_row_with_it(app, runner, client, clock
             select(User.id)), client_id="web", idp="-", anonymous=False))
         db.session.commit()
     assert cli_error(runner, "realms", "delete", "doomed") == (
-        "Error: realm 'doomed' holds 1 clients, 0 backends, 0 idps, 1 users, 0 webhooks: add --yes to delete "
+        "Error: realm 'doomed' holds 0 backends, 1 clients, 0 idps, 1 users, 0 webhooks: add --yes to delete "
         "it and all of that")
     deleted = cli(runner, "realms", "delete", "doomed", "--yes")
     assert deleted == {"deleted": "doomed", "counts": {**COUNTS, "clients": 1, "users": 1}}
