@@ -19,7 +19,7 @@ from flask import current_app
 
 from authserver.clock import SystemClock
 from authserver.crypto import SecretBox, SecretHasher
-from authserver.keys.service import KeyService
+from authserver.keys.service import ActiveKey, KeyService
 from authserver.models import Realm
 from authserver.outbound.client_jwks import ClientKeys
 from authserver.outbound.http_client import RequestsHttpClient
@@ -79,6 +79,16 @@ class RealmContext:
     realm: Realm
     issuer: str
     state: AppState
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def signing_key(self) -> ActiveKey:
+        """The realm's active key, taken once per request. The grants take it before the
+        identity decision writes anything: a refresh of the key cache commits its own key
+        maintenance, which must never land inside the request's transaction."""
+        key = self._memo.get("signing_key")
+        if key is None:
+            key = self._memo["signing_key"] = self.state.keys.signing_key(self.realm.name)
+        return key
 
     @property
     def clock(self) -> SystemClock:

@@ -18,15 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, UnauthorizedClientError
-from sqlalchemy import select
 
 from authserver.edge.jose_compact import peek_claim
 from authserver.errors import TemporarilyUnavailableError, UnsupportedTokenTypeError
-from authserver.extensions import db
 from authserver.identity.decision import Login
 from authserver.identity.federation import SubjectTokenRefused, select_idp, verify_subject
 from authserver.identity.sessions import find_active_session
-from authserver.models import Client, DeviceSession, User
+from authserver.models import Client, DeviceSession
 from authserver.models.user import ACTIVE
 from authserver.plugin_api import (
     TOKEN_TYPE_ACCESS_TOKEN,
@@ -38,6 +36,7 @@ from authserver.plugin_api import (
 )
 from authserver.state import RealmContext
 from authserver.tokens.access_tokens import active_claims
+from authserver.tokens.reads import UserRow
 
 log = logging.getLogger(__name__)
 ACTOR_TOKEN_TYPES = (TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT)
@@ -48,7 +47,7 @@ class HeldToken:
     """One of our own access tokens, presented for re-exchange: never more than it holds."""
 
     claims: dict[str, Any]
-    user: User
+    user: UserRow
 
     @property
     def scopes(self) -> list[str]:
@@ -125,7 +124,7 @@ def _held_token(ctx: RealmContext, client: Client, token: str) -> HeldToken:
         raise InvalidRequestError(description="The subject token is not active.")
     if claims.get("client_id") != client.client_id and claims.get("aud") not in (client.serves or []):
         raise InvalidRequestError(description="The subject token was not issued to this client.")
-    user = db.session.scalar(select(User).where(User.realm_id == ctx.realm.id, User.uid == claims["uid"]))
+    user = ctx.state.reads.user_by_uid(ctx.realm.id, claims["uid"])
     if user is None or user.state != ACTIVE:
         raise InvalidRequestError(description="The subject token is not active.")
     return HeldToken(claims=claims, user=user)

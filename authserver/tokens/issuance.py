@@ -10,13 +10,14 @@ stand or fall together. Profile failures map to the same errors on every path.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 
-from authserver.errors import TemporarilyUnavailableError
+from authserver.errors import NotFound, TemporarilyUnavailableError
 from authserver.extensions import db
 from authserver.identity.decision import Decision
 from authserver.models import ChatBackend, Client
@@ -63,12 +64,17 @@ class Issued:
 
 
 def profile_for(ctx: RealmContext, backend: ChatBackend) -> TokenProfile:
-    """The backend's token profile; a misconfigured one is the server's fault (503)."""
+    """The backend's token profile; a misconfigured one is the server's fault (503). The
+    realm's signing key is taken here too, before the request writes anything
+    (:meth:`RealmContext.signing_key`)."""
     try:
-        return ctx.state.profiles.for_backend(backend)
+        profile = ctx.state.profiles.for_backend(backend)
     except PluginConfigError as exc:
         log.error("chat backend %s is misconfigured: %s", backend.audience, exc.key)
         raise TemporarilyUnavailableError(description="The chat backend is not configured.") from None
+    with contextlib.suppress(NotFound):  # a vendor profile signs with its own key
+        ctx.signing_key()
+    return profile
 
 
 def issue(ctx: RealmContext, issuance: Issuance) -> Issued:

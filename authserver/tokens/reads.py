@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import and_, bindparam, literal, select
+from sqlalchemy import and_, bindparam, literal_column, select
 from sqlalchemy.exc import DBAPIError
 
 from authserver.extensions import db
@@ -95,7 +95,7 @@ def _user_by_uid():
 def _token_state():
     """One row whatever exists: each outer join finds its row or NULLs."""
     revoked, client, user = RevokedToken.__table__, Client.__table__, User.__table__
-    one = select(literal(1).label("one")).subquery("one")
+    one = select(literal_column("1").label("one")).subquery("one")
     joined = one.outerjoin(revoked, revoked.c.jti_hash == bindparam("jti")) \
         .outerjoin(client, and_(client.c.realm_id == bindparam("realm"), client.c.client_id == bindparam("client"))) \
         .outerjoin(user, and_(user.c.realm_id == bindparam("realm"), user.c.uid == bindparam("uid")))

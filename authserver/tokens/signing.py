@@ -23,5 +23,5 @@ def new_jti() -> str:
 
 def sign_with_realm_key(ctx: RealmContext, header: dict[str, Any], claims: dict[str, Any]) -> str:
     """With the realm's active key, through its in-memory signer (:mod:`authserver.tokens.jws`)."""
-    active = ctx.state.keys.signing_key(ctx.realm.name)
+    active = ctx.signing_key()
     return ctx.state.signers.for_key(active.kid, active.alg, active.key).sign({**header, "kid": active.kid}, claims)

@@ -217,6 +217,8 @@ def test_webhooks_need_a_realm_remotely(server):
     delivery = server.json("webhooks", "test", created["id"], "--realm", "default")
     assert [d["id"] for d in server.json("webhooks", "deliveries", created["id"], "--realm", "default")] == [
         delivery["id"]]
+    tested = server.json("audit", "--realm", "default", "--action", "webhook.test")  # a test event is audited too
+    assert [(e["target_id"], e["after"]["delivery"]) for e in tested] == [(created["id"], delivery["id"])]
     assert server.json("webhooks", "update", created["id"], "--realm", "default", "--disable")["enabled"] is False
     assert server.json("webhooks", "delete", created["id"], "--realm", "default") == {"deleted": created["id"]}
 
@@ -240,6 +242,9 @@ def test_failures_are_one_line_and_exit_2(server, runner, tmp_path):
     assert Remote("ftp://x", "a", "b").error("realms", "list").startswith("Error: --server: expected")
     result = CliRunner().invoke(main, ["--client-id", "x", "realms", "list"])
     assert result.exit_code == 2 and "--client-id: only with --server URL" in result.output
+    # AUTHSERVER_ADMIN_URL sends the admin commands away; the host's own commands still run here
+    result = CliRunner(env={"AUTHSERVER_ADMIN_URL": server.url}).invoke(main, ["init", "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
 
 
 def test_a_realm_admin_manages_its_own_realm_only(server, app, runner):

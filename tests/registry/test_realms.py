@@ -112,3 +112,21 @@ def test_another_process_sees_a_deleted_and_recreated_realm(make_app, clock):
         assert get_realm("tenant").id == new_id  # …then read again
         clients.create_client(get_realm("tenant"), {"name": "web"}, "test")
     assert backend.client_id  # the default realm was untouched
+
+
+def test_a_known_realm_is_served_from_memory_while_the_database_is_down(app, clock):
+    """Past KEY_CACHE_SECONDS the row is read again; when that read fails, the copy serves on."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    def down(conn, cursor, statement, *args):
+        raise OperationalError(statement, {}, ConnectionError("server closed the connection"))
+
+    with app.app_context():
+        known = get_realm("default").id
+        clock.advance(app.config["KEY_CACHE_SECONDS"])
+        event.listen(db.engine, "before_cursor_execute", down)
+        try:
+            assert get_realm("default").id == known
+        finally:
+            event.remove(db.engine, "before_cursor_execute", down)
