@@ -102,6 +102,10 @@ REDIS_URL = Check("a redis://, rediss:// or unix:// URL",
                   optional=True)
 REALM = Check("a realm name (lower-case letters, digits, inner hyphens)",
               lambda v: isinstance(v, str) and bool(_REALM_NAME.match(v)))
+BIND = Check("HOST:PORT, or none", lambda v: isinstance(v, str) and (
+    v.strip().lower() in ("", "none", "off") or bool(re.fullmatch(r"\[?[^\s\[\]]+\]?:[0-9]{1,5}", v))),
+    optional=True)
+OPTIONAL_SECRET = Check("a string of at least 32 characters", _secret, optional=True)
 
 
 # --- every setting ------------------------------------------------------------------------
@@ -182,6 +186,11 @@ SETTINGS: tuple[Setting, ...] = tuple([
          "trickles."),
         ("LOG_FORMAT", "json", one_of("json", "text"), "One JSON object per line, or text."),
         ("LOG_LEVEL", "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR"), "Least severe level logged."),
+        ("METRICS_BIND", "127.0.0.1:9100", BIND, "Where `authserver serve` serves Prometheus /metrics: a "
+         "management bind of its own, never the public port (`serve --metrics-bind` overrides; none: off)."),
+        ("METRICS_TOKEN", None, OPTIONAL_SECRET, "When set, a scrape of /metrics must send "
+         "`Authorization: Bearer <token>` (a management bind reachable beyond this host).",
+         "none: no token (keep the bind on loopback or a management network)", True),
     ),
     *_settings(
         "Webhooks (`authserver worker`)",

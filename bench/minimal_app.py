@@ -1,5 +1,7 @@
-"""The ceiling app: the same crypto as one exchange (verify an ES256 assertion, sign an
-ES256 JWT) and one indexed database read, in a minimal Flask app."""
+"""The ceiling of bench/token_endpoint.py: a minimal Flask app doing the crypto of one token
+exchange (verify the upstream's RS256 ID token, sign an ES256 JWT) and one indexed read of
+the identity link, with nothing else (no parsing beyond Flask's, no client authentication,
+no logs, no metrics). Served by granian like ``authserver serve``."""
 
 from __future__ import annotations
 
@@ -10,25 +12,30 @@ import uuid
 
 from flask import Flask, request
 from joserfc import jwt
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import create_engine, text
 
 
 def create_app() -> Flask:
     app = Flask("minimal")
     engine = create_engine(os.environ["MINIMAL_DATABASE_URL"])
-    public = ECKey.import_key(json.loads(os.environ["MINIMAL_PUBLIC_JWK"]))
+    upstream = RSAKey.import_key(json.loads(os.environ["MINIMAL_UPSTREAM_JWK"]))
     signing = ECKey.generate_key("P-256")
+    link = text("SELECT user_pk FROM identity_links WHERE subject = :subject")
 
-    @app.post("/token")
+    @app.get("/ready")
+    def ready():
+        return "ok"
+
+    @app.post("/realms/default/token")
     def token():
-        claims = jwt.decode(request.form["subject_token"], public, algorithms=["ES256"]).claims
+        claims = jwt.decode(request.form["subject_token"], upstream, algorithms=["RS256"]).claims
         with engine.connect() as conn:
-            row = conn.execute(text("SELECT id FROM realms WHERE name = :n"), {"n": "default"}).first()
+            row = conn.execute(link, {"subject": claims["sub"]}).first()
         now = int(time.time())
         out = jwt.encode({"alg": "ES256", "typ": "at+jwt"}, {
-            "iss": "x", "sub": claims["sub"], "aud": "chat-api", "iat": now, "exp": now + 900,
-            "jti": uuid.uuid4().hex, "rid": row[0]}, signing, algorithms=["ES256"])
-        return {"access_token": out, "token_type": "Bearer"}
+            "iss": "minimal", "sub": claims["sub"], "aud": "chat-api", "iat": now, "exp": now + 900,
+            "jti": uuid.uuid4().hex, "uid": row[0]}, signing, algorithms=["ES256"])
+        return {"access_token": out, "token_type": "Bearer", "expires_in": 900}
 
     return app

@@ -15,6 +15,7 @@ just before in the same round, and the RSS per worker. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -56,7 +57,7 @@ def main() -> int:
     cores = Cores.detect()
     workdir = tempfile.mkdtemp(prefix="authserver-bench-")
     upstream = fixtures.Upstream()
-    node, configs = None, []
+    node, ceiling, configs = None, None, []
     try:
         print(f"machine: {fixtures.machine()}; python {sys.version.split()[0]}; {_node_version()}")
         print(f"pinning: {cores.description}")
@@ -65,16 +66,18 @@ def main() -> int:
         returning = fixtures.mint_id_tokens(upstream.signer(), fixtures.returning_subjects())
         configs = _configs(args, workdir, upstream, returning)
         node = _start_node(cores, workdir)
+        ceiling = _start_ceiling(cores, configs[0].instance, upstream, workdir) if args.ceiling else None
         for config in configs:
             config.server = _start_authserver(cores, config, workdir)
-        results = _rounds(args, cores, node, configs, upstream)
+        results = _rounds(args, cores, node, ceiling, configs, upstream)
         _summary(results, configs)
     finally:
         for config in configs:
             if config.server is not None:
                 config.server.stop()
-        if node is not None:
-            node.stop()
+        for server in (node, ceiling):
+            if server is not None:
+                server.stop()
         upstream.close()
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
@@ -92,6 +95,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--serve", action="append", metavar="LABEL=ARGS", default=[],
                         help="instead of default and alternative: `authserver serve` with these arguments "
                              "(repeatable), e.g. 'granian-2w=--server granian --workers 2'")
+    parser.add_argument("--no-ceiling", dest="ceiling", action="store_false",
+                        help="skip the minimal Flask ceiling (bench/minimal_app.py)")
     parser.add_argument("--cases", default=",".join(c for c, _ in CASES),
                         help="comma-separated subset of: exchange,first,cc,introspect")
     args = parser.parse_args()
@@ -135,16 +140,30 @@ def _start_authserver(cores: Cores, config: Config, workdir: str) -> Server:
     instance_path = os.path.join(workdir, f"instance-{port}")
     os.makedirs(instance_path)
     log = os.path.join(workdir, f"serve-{port}.log")
-    cmd = [*cores.server, os.path.join(BIN, "authserver"), "serve", "--bind", f"127.0.0.1:{port}", *config.args]
+    cmd = [*cores.server, os.path.join(BIN, "authserver"), "serve", "--bind", f"127.0.0.1:{port}",
+           "--metrics-bind", f"127.0.0.1:{free_port()}", *config.args]
     return Server(config.label, cmd, port, config.instance.env(instance_path), "/readyz", log)
+
+
+def _start_ceiling(cores: Cores, instance: fixtures.Instance, upstream: fixtures.Upstream, workdir: str) -> Server:
+    """bench/minimal_app.py under granian, one worker, threads as ``serve``'s default."""
+    from authserver.cli.wsgi_server import DEFAULT_THREADS
+
+    port = free_port()
+    env = {"MINIMAL_DATABASE_URL": instance.url,
+           "MINIMAL_UPSTREAM_JWK": json.dumps(upstream.key.as_dict(private=False))}
+    cmd = [*cores.server, os.path.join(BIN, "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port",
+           str(port), "--workers", "1", "--blocking-threads", str(DEFAULT_THREADS), "--factory", "--working-dir",
+           HERE, "minimal_app:create_app"]
+    return Server("minimal Flask ceiling", cmd, port, env, "/ready", os.path.join(workdir, "ceiling.log"))
 
 
 # --- rounds ----------------------------------------------------------------------------
 
 
-def _rounds(args, cores: Cores, node: Server, configs: list[Config], upstream) -> dict:
-    """{(config label, case): [Result per round]}, {config label: [node Result per round]}."""
-    results: dict = {"node": {}, "cases": {}}
+def _rounds(args, cores: Cores, node: Server, ceiling: Server | None, configs: list[Config], upstream) -> dict:
+    """{"cases": {(config label, case): [(Result, node Result) per round]}, "ceiling": [...]}."""
+    results: dict = {"ceiling": [], "cases": {}}
     first_rate: dict[str, float] = {}
     for round_no in range(0, args.rounds + 1):
         warmup = round_no == 0
@@ -156,6 +175,13 @@ def _rounds(args, cores: Cores, node: Server, configs: list[Config], upstream) -
             reference = drive(cores, node, "/token", fixtures.node_body(NODE_CLIENT, NODE_SECRET), seconds,
                               args.connections)
             _print_row("node-oidc-provider", "client credentials", reference, None)
+            if ceiling is not None and config is configs[0]:
+                result = drive(cores, ceiling, "/realms/default/token", config.instance.returning, seconds,
+                               args.connections)
+                result.rss_mb = ceiling.rss_per_worker_mb()
+                _print_row("minimal Flask ceiling", "same crypto + one read", result, reference)
+                if not warmup:
+                    results["ceiling"].append((result, reference))
             for case in args.cases:
                 bodies = first_bodies if case == "first" else _bodies(config.instance, case)
                 result = drive(cores, config.server, PATHS[case], bodies, seconds, args.connections)
@@ -196,24 +222,26 @@ def _print_row(label: str, case: str, result: Result, reference: Result | None) 
 
 
 def _summary(results: dict, configs: list[Config]) -> None:
-    print("\nsummary (median over rounds; ratio = req/s ÷ node-oidc-provider's in the same round)")
-    print(f"  {'configuration':<28} {'case':<27} {'req/s':>8}  {'p50':>8}  {'p99':>8}  {'ratio':>6}  RSS/worker")
-    for config in configs:
-        for case, name in CASES:
-            runs = results["cases"].get((config.label, case))
-            if not runs:
-                continue
-            rps = statistics.median(r.rps for r, _ in runs)
-            p50 = statistics.median(r.p50_ms for r, _ in runs)
-            p99 = statistics.median(r.p99_ms for r, _ in runs)
-            ratio = statistics.median(r.rps / n.rps for r, n in runs if n.rps)
-            rss = max(r.rss_mb for r, _ in runs)
-            print(f"  {config.label:<28} {name:<27} {rps:8,.0f}  {p50:5.1f} ms  {p99:5.1f} ms  {ratio:5.2f}x  "
-                  f"{rss:4.0f} MB")
-    nodes = list({id(n): n.rps for runs in results["cases"].values() for _, n in runs}.values())
+    print("\nsummary (median over rounds; ratio = req/s ÷ node-oidc-provider's in the same round; "
+          "CPU = server CPU time per request)")
+    print(f"  {'configuration':<28} {'case':<27} {'req/s':>8}  {'p50':>8}  {'p99':>8}  {'ratio':>6}  "
+          f"{'CPU':>10}  RSS/worker")
+    rows = [(c.label, name, results["cases"].get((c.label, case))) for c in configs for case, name in CASES]
+    for label, name, runs in [("minimal Flask ceiling", "same crypto + one read", results["ceiling"]), *rows]:
+        if not runs:
+            continue
+        rps = statistics.median(r.rps for r, _ in runs)
+        p50 = statistics.median(r.p50_ms for r, _ in runs)
+        p99 = statistics.median(r.p99_ms for r, _ in runs)
+        ratio = statistics.median(r.rps / n.rps for r, n in runs if n.rps)
+        cpu = statistics.median(r.cpu_ms for r, _ in runs)
+        rss = max(r.rss_mb for r, _ in runs)
+        print(f"  {label:<28} {name:<27} {rps:8,.0f}  {p50:5.1f} ms  {p99:5.1f} ms  {ratio:5.2f}x  "
+              f"{cpu:5.2f} ms/req  {rss:4.0f} MB")
+    nodes = list({id(n): n for runs in results["cases"].values() for _, n in runs}.values())
     if nodes:
-        print(f"  node-oidc-provider client credentials: median {statistics.median(nodes):,.0f} req/s "
-              f"over {len(nodes)} runs")
+        print(f"  node-oidc-provider client credentials: median {statistics.median(n.rps for n in nodes):,.0f} "
+              f"req/s, CPU {statistics.median(n.cpu_ms for n in nodes):.2f} ms/req, over {len(nodes)} runs")
 
 
 def _node_version() -> str:

@@ -15,6 +15,7 @@ from authserver.observability.metrics import Metrics
 from authserver.outbound.http_client import RequestsHttpClient
 from authserver.plugin_api import UpstreamUnavailable
 from tests.factories import AppBackend, basic_auth, make_backend
+from tests.support.metrics import scrape
 
 
 def _exchange(client, backend, clock, **extra):
@@ -27,9 +28,7 @@ def test_metrics_count_token_requests_by_grant_and_result(app, client, clock):
     backend = AppBackend(app)
     assert _exchange(client, backend, clock).status_code == 200
     assert _exchange(client, backend, clock, client_secret="wrong").status_code == 401
-    response = client.get("/metrics")
-    assert response.status_code == 200 and response.mimetype == "text/plain"
-    text = response.get_data(as_text=True)
+    text = scrape(app)
     assert 'authserver_token_requests_total{grant="token_exchange",result="ok"} 1.0' in text
     assert 'authserver_token_requests_total{grant="token_exchange",result="invalid_client"} 1.0' in text
     assert 'authserver_request_duration_seconds_count{endpoint="token.token"} 2.0' in text

@@ -32,14 +32,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from authserver.errors import ServiceError
 from authserver.events import payloads
 from authserver.events.outbox import publish
 from authserver.extensions import db
-from authserver.models import Client, DeviceSession, IdentityLink, IdentityProvider, User
+from authserver.models import DeviceSession, IdentityLink, IdentityProvider, User
 from authserver.models.user import ACTIVE, DISABLED, MERGED
 from authserver.plugin_api import Identity
 from authserver.state import RealmContext
@@ -128,7 +128,7 @@ def _plan_first_login(ctx: RealmContext, login: Login, anonymous: User | None) -
     if _derives_from_email(idp) and not email_vouched(idp, identity):
         raise ProvisioningRefused("email_not_vouched", "the user_id derives from an email the identity "
                                   "provider does not vouch for (trusted and email_verified: true)")
-    holder = _user_by_user_id(ctx, user_id)
+    holder, collides = ctx.state.reads.user_id_holder(ctx.realm.id, user_id)
     if idp.provisioning == "link_verified_email":
         by_email = _user_with_vouched_email(ctx, idp, identity)
         if by_email is not None:
@@ -143,7 +143,9 @@ def _plan_first_login(ctx: RealmContext, login: Login, anonymous: User | None) -
                     steps=steps)
     if holder is not None:
         raise ProvisioningRefused("user_id_taken", "the user_id for this subject belongs to another user")
-    _check_collision(ctx, user_id)
+    if collides:  # a user_id is a token sub: never a client's id, nor another user's _id
+        raise ProvisioningRefused("identity_collision", "the user_id would collide with another "
+                                  "principal's identifier in this realm")
     steps.append(f"provisioning: {idp.provisioning}: a new user with user_id {user_id!r}")
     return Plan(login, "created", f"provisioning:{idp.provisioning}", user_id=user_id, anonymous=anonymous,
                 steps=steps)
@@ -170,16 +172,6 @@ def _check_usable(plan: Plan) -> None:
         raise ProvisioningRefused("disabled", "the user is disabled")
     if plan.user is not None and plan.user.state == MERGED:
         raise ProvisioningRefused("merged", "the user was merged into another user")
-
-
-def _check_collision(ctx: RealmContext, user_id: str) -> None:
-    """A ``user_id`` is a token ``sub``: it must not be a client's id (service tokens) nor
-    another user's ``_id`` (anonymous users' tokens)."""
-    is_client = exists().where(Client.realm_id == ctx.realm.id, Client.client_id == user_id)
-    is_uid = exists().where(User.realm_id == ctx.realm.id, User.uid == user_id)
-    if db.session.scalar(select(is_client | is_uid)):
-        raise ProvisioningRefused("identity_collision", "the user_id would collide with another "
-                                  "principal's identifier in this realm")
 
 
 # --- applying (writes into the current transaction) -----------------------------------
@@ -219,11 +211,14 @@ def apply_plan(ctx: RealmContext, plan: Plan) -> Decision:
     elif plan.outcome == "created":
         user = User(realm_id=ctx.realm.id, uid=new_uid(), user_id=plan.user_id, verified=idp.verified,
                     workspaces=[], state=ACTIVE, created_at=now, last_seen_at=now)
+        _apply_profile(user, idp, identity)  # in its INSERT, not in an UPDATE after it
         db.session.add(user)
-    elif isinstance(user, UserRow):  # a returning user, as read: this request's own rows
+    elif plan.link is not None and isinstance(user, UserRow):  # a returning user, as read: our own rows
         changed, touched = _refresh(ctx, user, plan.link, idp, identity)
         if plan.anonymous is None and not changed and not touched:
             return _decision(plan, user)  # the login tells nothing new: nothing to write
+        user = _attached(User, user)
+    else:
         user = _attached(User, user)
     link = _attached(IdentityLink, plan.link) or _new_link(ctx, idp, identity, user, now)
     if plan.anonymous is not None:
@@ -385,10 +380,6 @@ def _find_link_and_user(ctx: RealmContext, idp: IdentityProvider, subject: str) 
     """The link and its user, as read, in one round trip; or (None, None)."""
     found = ctx.state.reads.link_and_user(ctx.realm.id, idp.id, subject)
     return found if found is not None else (None, None)
-
-
-def _user_by_user_id(ctx: RealmContext, user_id: str) -> User | None:
-    return db.session.scalar(select(User).where(User.realm_id == ctx.realm.id, User.user_id == user_id))
 
 
 def _user_with_vouched_email(ctx: RealmContext, idp: IdentityProvider, identity: Identity) -> User | None:

@@ -1,15 +1,16 @@
 """Observability: request ids, structured JSON logs with secrets redacted, and Prometheus
-``/metrics`` (multi-process safe under gunicorn and granian)."""
+metrics (multi-process safe under gunicorn and granian), served on the management bind
+(:mod:`authserver.observability.management`), never on the public port."""
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 from authserver.observability.logs import access_log, configure_logging
-from authserver.observability.metrics import Metrics, metrics_blueprint
+from authserver.observability.metrics import Metrics
 
 __all__ = ["configure_logging", "init_app"]
 
@@ -25,19 +26,16 @@ def init_app(app: Flask) -> None:
     metrics = Metrics()
     app.extensions["authserver.metrics"] = metrics
     app.extensions["authserver"].http.observer = metrics.observe_upstream
-    app.register_blueprint(metrics_blueprint)
     app.before_request(_start_request)
     app.after_request(_finish_request)
 
 
 def _start_request() -> None:
     g.request_started = time.perf_counter()
-    g.request_id = _accepted_request_id(request.headers.get(REQUEST_ID_HEADER)) or uuid.uuid4().hex
+    g.request_id = _accepted_request_id(request.headers.get(REQUEST_ID_HEADER)) or os.urandom(16).hex()
 
 
 def _finish_request(response):
-    from flask import current_app
-
     request_id = g.get("request_id")
     if request_id:
         response.headers[REQUEST_ID_HEADER] = request_id

@@ -3,8 +3,9 @@ fetches and failures, signing keys by state, webhook deliveries by result, the w
 queue's depth and the age of its oldest pending delivery.
 
 With ``PROMETHEUS_MULTIPROC_DIR`` set (``authserver serve`` sets it), every worker process
-writes its samples to files there and a scrape of any worker aggregates them all; without
-it, a scrape shows this process. Keys by state and the webhook queue are read from the
+writes its samples to files there and a scrape (of the management bind,
+:mod:`authserver.observability.management`) aggregates them all; without it, a scrape shows
+this process. Keys by state and the webhook queue are read from the
 database at scrape time, so every process shows them.
 """
 
@@ -14,8 +15,8 @@ import logging
 import os
 from urllib.parse import urlparse
 
-from flask import Blueprint, Response, current_app, g
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from flask import current_app, g
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,7 +24,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from authserver.extensions import db
 
 log = logging.getLogger(__name__)
-metrics_blueprint = Blueprint("metrics", __name__)
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _GRANTS = {"urn:ietf:params:oauth:grant-type:token-exchange": "token_exchange",
            "client_credentials": "client_credentials", "refresh_token": "refresh_token",
@@ -184,8 +184,3 @@ class _WebhookQueueCollector:
         yield depth
         yield oldest
 
-
-@metrics_blueprint.get("/metrics")
-def metrics():
-    body = current_app.extensions["authserver.metrics"].exposition()
-    return Response(body, mimetype=CONTENT_TYPE_LATEST)

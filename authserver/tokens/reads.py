@@ -10,6 +10,8 @@ them, so a database fault is still a 503; a connection found dead is dropped fro
 
 * :meth:`Reads.link_and_user`: an identity link and its user (the identity decision);
 * :meth:`Reads.user_by_uid`: a user by ``_id`` (re-exchange of one of our tokens);
+* :meth:`Reads.user_id_holder`: who holds a ``user_id``, and whether it collides with another
+  principal's identifier (a first login);
 * :meth:`Reads.token_state`: everything revocation depends on, in one row: the ``jti``,
   the client's cut-off and state, the user's cut-off and state (introspection).
 """
@@ -21,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import and_, bindparam, literal_column, select
+from sqlalchemy import and_, bindparam, exists, literal_column, select
 from sqlalchemy.exc import DBAPIError
 
 from authserver.extensions import db
@@ -92,6 +94,20 @@ def _user_by_uid():
     return select(*_USER_COLUMNS).where(user.c.realm_id == bindparam("realm"), user.c.uid == bindparam("uid"))
 
 
+def _user_id_holder():
+    """The user holding a ``user_id``, and whether the ``user_id`` collides with a client id
+    or another user's ``_id``: one row whatever exists."""
+    client, user = Client.__table__, User.__table__
+    holder = user.alias("holder")
+    one = select(literal_column("1").label("one")).subquery("one")
+    joined = one.outerjoin(holder, and_(holder.c.realm_id == bindparam("realm"),
+                                        holder.c.user_id == bindparam("user_id")))
+    is_client = exists().where(client.c.realm_id == bindparam("realm"), client.c.client_id == bindparam("user_id"))
+    is_uid = exists().where(user.c.realm_id == bindparam("realm"), user.c.uid == bindparam("user_id"))
+    columns = [getattr(holder.c, f.name) for f in fields(UserRow)]
+    return select(*columns, (is_client | is_uid).label("collides")).select_from(joined)
+
+
 def _token_state():
     """One row whatever exists: each outer join finds its row or NULLs."""
     revoked, client, user = RevokedToken.__table__, Client.__table__, User.__table__
@@ -132,6 +148,12 @@ class Reads:
         row = self._one("user_by_uid", {"realm": realm_id, "uid": uid})
         return _build(UserRow, row) if row is not None else None
 
+    def user_id_holder(self, realm_id: int, user_id: str) -> tuple[UserRow | None, bool]:
+        """(the user holding ``user_id`` or None, whether ``user_id`` is a client id or an ``_id``)."""
+        row = self._one("user_id_holder", {"realm": realm_id, "user_id": user_id})
+        holder = _build(UserRow, row[:-1]) if row[0] is not None else None
+        return holder, bool(row[-1])
+
     def token_state(self, realm_id: int, jti_hash: str, client_id: str, uid: str | None) -> TokenState:
         row = self._one("token_state", {"jti": jti_hash, "realm": realm_id, "client": client_id, "uid": uid})
         revoked, client_pk, disabled, client_nbf, user_pk, state, user_nbf = row
@@ -143,6 +165,7 @@ class Reads:
         if self._compiled is None:
             self._compiled = {"link_and_user": _Compiled(_link_and_user(), dialect),
                               "user_by_uid": _Compiled(_user_by_uid(), dialect),
+                              "user_id_holder": _Compiled(_user_id_holder(), dialect),
                               "token_state": _Compiled(_token_state(), dialect)}
         return self._compiled
 

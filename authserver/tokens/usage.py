@@ -16,6 +16,7 @@ import re
 import secrets
 import threading
 from datetime import UTC, datetime
+from functools import cache
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -57,10 +58,17 @@ def record(recorded: Recorded, realm: Realm, month: str, user: User, client_id: 
     key = (realm.id, month, user.uid, client_id, idp)  # uid: a deleted user's row id may come back
     if key in recorded:
         return None
-    insert = _INSERTS[db.session.get_bind().dialect.name](MonthlyUsage).values(
-        realm_id=realm.id, month=month, user_pk=user.id, client_id=client_id, idp=idp, anonymous=anonymous)
-    db.session.execute(insert.on_conflict_do_nothing())
+    connection = db.session.connection()
+    connection.execute(_insert(connection.dialect.name), {
+        "realm_id": realm.id, "month": month, "user_pk": user.id, "client_id": client_id, "idp": idp,
+        "anonymous": anonymous})
     return key
+
+
+@cache
+def _insert(dialect: str):
+    """``INSERT … ON CONFLICT DO NOTHING`` into the table (Core: no ORM bulk-insert path), built once."""
+    return _INSERTS[dialect](MonthlyUsage.__table__).on_conflict_do_nothing()
 
 
 def report(realm: Realm, month: str | None, now: float) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from authserver.events.worker import Worker
 from tests.events.conftest import subscribe
 from tests.events.test_worker import publish_user_events
+from tests.support.metrics import scrape
 
 
 def sample(text: str, name: str) -> float:
@@ -21,7 +22,7 @@ def test_delivery_metrics(app, client, receiver, clock):
     publish_user_events(app, ["bob"])
     Worker(app).drain()
     clock.advance(90)
-    text = client.get("/metrics").get_data(as_text=True)
+    text = scrape(app)
     assert sample(text, 'authserver_webhook_deliveries_total{result="delivered"}') == 1
     assert sample(text, 'authserver_webhook_deliveries_total{result="failed"}') == 1
     assert sample(text, "authserver_webhook_queue_depth") == 1

@@ -81,11 +81,24 @@ def test_metrics_aggregate_all_workers(instance):
         session_count = 20
         for _ in range(session_count):
             requests.get(f"{served.url}/healthz", timeout=5)  # new connection each: spread over workers
-        text = requests.get(f"{served.url}/metrics", timeout=5).text
+        assert requests.get(f"{served.url}/metrics", timeout=5).status_code == 404  # not on the public port
+        text = _scrape(served.metrics_url)
     line = next(x for x in text.splitlines()
                 if x.startswith('authserver_request_duration_seconds_count{endpoint="health.healthz"}'))
     assert float(line.split()[-1]) >= session_count + 1  # + the readiness probe of Served
     assert 'authserver_signing_keys{realm="default",state="active"} 1.0' in text
+
+
+def _scrape(url: str, timeout: float = 10) -> str:
+    """The management bind's process starts beside the workers: wait for it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return requests.get(url, timeout=5).text
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def test_serve_with_worker_delivers_webhooks(instance, monkeypatch):

@@ -24,13 +24,15 @@ def free_port() -> int:
 class Served:
     def __init__(self, env: dict[str, str], server: str = "gunicorn", workers: int = 2,
                  threads: int = 1, extra: tuple[str, ...] = ()):
-        self.port = free_port()
+        self.port, self.metrics_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.metrics_url = f"http://127.0.0.1:{self.metrics_port}/metrics"  # the management bind
         full_env = {**os.environ, "AUTHSERVER_LOG_LEVEL": "WARNING", **env}
         full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self.process = subprocess.Popen(
             [AUTHSERVER, "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--threads", str(threads), "--server", server, *extra],
+             "--threads", str(threads), "--server", server,
+             "--metrics-bind", f"127.0.0.1:{self.metrics_port}", *extra],
             env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         self._wait_ready()
 
