@@ -109,13 +109,19 @@ CLIENT = {"client_id": STR, "name": STR, "auth_method": enum(*AUTH_METHODS), "pu
           "grant_types": {"type": "array", "items": enum(*clients.GRANT_TYPES)}, "audiences": STRINGS,
           "scopes": STRINGS, "idps": STRINGS, "redirect_uris": STRINGS, "serves": STRINGS, "jwks": JWKS_OUT,
           "jwks_uri": NULLABLE_STR, "allow_anonymous": BOOL, "allow_delegation": BOOL, "disabled": BOOL,
+          "post_logout_redirect_uris": STRINGS, "application_type": enum(*clients.APPLICATION_TYPES),
+          "require_par": BOOL, "refresh_token_ttl": NULLABLE_INT, "refresh_token_absolute_ttl": NULLABLE_INT,
           "created_at": INT, "updated_at": INT}
 CLIENT_IN = {"name": text(100), "grant_types": string_list(enum(*clients.GRANT_TYPES)),
              "audiences": string_list(), "scopes": SCOPES_IN, "idps": string_list(),
              "redirect_uris": string_list(), "jwks": JWKS_IN,
              "serves": {**string_list(), "description": "chat backends this client is (introspects, re-exchanges)"},
              "jwks_uri": {"description": "an absolute https URL (http only on loopback); empty or null: none"},
-             "allow_anonymous": BOOL, "allow_delegation": BOOL}
+             "allow_anonymous": BOOL, "allow_delegation": BOOL,
+             "post_logout_redirect_uris": string_list(), "application_type": enum(*clients.APPLICATION_TYPES),
+             "require_par": BOOL,
+             "refresh_token_ttl": {"type": ["integer", "null"], "minimum": 60, "maximum": 10 ** 8},
+             "refresh_token_absolute_ttl": {"type": ["integer", "null"], "minimum": 60, "maximum": 10 ** 8}}
 BACKEND = {"audience": STR, "scopes": STRINGS, "default_scopes": STRINGS, "acl_template": ACL_OUT,
            "profile": STR, "credential_set": BOOL, "token_ttl": INT, "created_at": INT, "updated_at": INT}
 IDP = {"name": STR, "type": STR, "trust": enum(*TRUST_LEVELS), "user_id_claim": STR,

@@ -39,7 +39,8 @@ def field_options(update: bool) -> Callable:
     options = [
         click.option("--name", required=not update, help="Display name."),
         click.option("--grant-type", "grant_types", multiple=True,
-                     help="Allowed grant type (repeat): client_credentials, token-exchange or a URN."),
+                     help="Allowed grant type (repeat): client_credentials, token-exchange, "
+                          "authorization_code, refresh_token or a URN."),
         click.option("--audience", "audiences", multiple=True, help="Chat backend audience (repeat)."),
         click.option("--scopes", help='Allowed scopes, space-separated: "a b".'),
         click.option("--jwks-file", type=click.Path(dir_okay=False),
@@ -50,6 +51,14 @@ def field_options(update: bool) -> Callable:
         click.option("--serves", "serves", multiple=True,
                      help="Chat backend audience this client acts for: it introspects that backend's "
                           "tokens and may re-exchange tokens addressed to it (repeat)."),
+        click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True,
+                     help="Where /logout may return the browser (repeat)."),
+        click.option("--application-type", type=click.Choice(["web", "native"]),
+                     help="native: loopback redirect URIs match any port, private-use schemes allowed."),
+        flag("require-par", "Authorization requests must be pushed first (/par)."),
+        click.option("--refresh-token-ttl", type=click.IntRange(60), help="Lifetime of one refresh token, seconds."),
+        click.option("--refresh-token-absolute-ttl", type=click.IntRange(60),
+                     help="Lifetime of a refresh token family however often rotated, seconds."),
         flag("allow-anonymous", "May create anonymous users (public clients)."),
         flag("allow-delegation", "May act for users (actor tokens)."),
     ]
@@ -63,10 +72,11 @@ def field_options(update: bool) -> Callable:
 
 
 def client_data(grant_types=(), audiences=(), redirect_uris=(), idps=(), serves=(), jwks_file=None,
-                **fields) -> dict:
+                post_logout_redirect_uris=(), **fields) -> dict:
     data = given(grant_types=tuple(GRANT_ALIASES.get(g, g) for g in grant_types),
-                 audiences=audiences, redirect_uris=redirect_uris, idps=idps, serves=serves, **fields)
-    for name in ("grant_types", "audiences", "redirect_uris", "idps", "serves"):
+                 audiences=audiences, redirect_uris=redirect_uris, idps=idps, serves=serves,
+                 post_logout_redirect_uris=post_logout_redirect_uris, **fields)
+    for name in ("grant_types", "audiences", "redirect_uris", "idps", "serves", "post_logout_redirect_uris"):
         if name in data:
             data[name] = list(data[name])
     if jwks_file is not None:

@@ -102,6 +102,7 @@ def worker_app() -> Flask:
     of the garbage collector's sight (``gc.freeze``), so the collections that requests
     trigger walk only what requests allocate."""
     app = create_app()
+    gc.collect()  # what start-up left unreachable is freed, not frozen
     gc.freeze()
     return app
 

@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from authserver.errors import ServiceError
@@ -212,7 +212,7 @@ def apply_plan(ctx: RealmContext, plan: Plan) -> Decision:
         user = User(realm_id=ctx.realm.id, uid=new_uid(), user_id=plan.user_id, verified=idp.verified,
                     workspaces=[], state=ACTIVE, created_at=now, last_seen_at=now)
         _apply_profile(user, idp, identity)  # in its INSERT, not in an UPDATE after it
-        db.session.add(user)
+        user.id = _insert(User, user)
     elif plan.link is not None and isinstance(user, UserRow):  # a returning user, as read: our own rows
         changed, touched = _refresh(ctx, user, plan.link, idp, identity)
         if plan.anonymous is None and not changed and not touched:
@@ -246,13 +246,20 @@ def _attached(model, row):
 
 
 def _new_link(ctx: RealmContext, idp: IdentityProvider, identity: Identity, user: User, now: int) -> IdentityLink:
-    if user.id is None:
-        db.session.flush()
     link = IdentityLink(realm_id=ctx.realm.id, idp_id=idp.id, subject=identity.subject, user_pk=user.id,
                         last_claims=stable_claims(identity.claims), first_login_at=now, last_login_at=now)
-    db.session.add(link)
-    db.session.flush()  # the unique link decides concurrent first logins, here
+    link.id = _insert(IdentityLink, link)  # the unique link decides concurrent first logins, here
     return link
+
+
+def _insert(model, row) -> int:
+    """INSERT a new row in the request's transaction, as one Core statement (no unit-of-work
+    flush); returns its id. The object stays out of the session: it is the row as written,
+    for the token and the events, and nothing writes it again in this request."""
+    values = {column.key: getattr(row, column.key) for column in model.__table__.columns
+              if getattr(row, column.key) is not None}
+    result = db.session.connection().execute(insert(model.__table__), values)
+    return result.inserted_primary_key[0]
 
 
 def _merge(anonymous: User, target: User) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from authserver.models.audit import AuditEvent
 from authserver.models.backend import ChatBackend
+from authserver.models.browser import AuthorizationCode, AuthorizationRequest, BrowserSession, RefreshToken
 from authserver.models.client import Client
 from authserver.models.event import DeliveryAttempt, Event, WebhookDelivery, WebhookSubscription, WorkerLease
 from authserver.models.idp import IdentityProvider
@@ -15,7 +16,7 @@ from authserver.models.session import DeviceSession, RevokedToken
 from authserver.models.signing_key import KeyState, SigningKey
 from authserver.models.user import IdentityLink, MonthlyUsage, User
 
-__all__ = ["AuditEvent", "ChatBackend", "Client", "DeliveryAttempt", "DeviceSession", "Event",
-           "IdentityLink", "IdentityProvider", "InitialAccessToken", "KeyState", "MonthlyUsage", "Realm",
-           "ReplayEntry", "RevokedToken", "SigningKey", "User", "WebhookDelivery", "WebhookSubscription",
-           "WorkerLease"]
+__all__ = ["AuditEvent", "AuthorizationCode", "AuthorizationRequest", "BrowserSession", "ChatBackend",
+           "Client", "DeliveryAttempt", "DeviceSession", "Event", "IdentityLink", "IdentityProvider",
+           "InitialAccessToken", "KeyState", "MonthlyUsage", "Realm", "RefreshToken", "ReplayEntry",
+           "RevokedToken", "SigningKey", "User", "WebhookDelivery", "WebhookSubscription", "WorkerLease"]

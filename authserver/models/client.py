@@ -39,6 +39,17 @@ class Client(db.Model, ClientMixin):
     scopes: Mapped[list] = mapped_column(JSON, default=list)
     idps: Mapped[list] = mapped_column(JSON, default=list)
     redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    #: OIDC RP-Initiated Logout §3: where /logout may send the browser afterwards.
+    post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    #: OIDC Registration ``application_type``: ``native`` clients may use loopback redirect URIs
+    #: with any port (RFC 8252 §7.3); ``web`` clients' redirect URIs match exactly.
+    application_type: Mapped[str] = mapped_column(String(16), default="web")
+    #: RFC 9126 §6: authorization requests must be pushed (``/par``) first.
+    require_par: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Refresh tokens (with the ``refresh_token`` grant): lifetime of one token, and of its
+    #: family however often it is rotated; both capped by ``MAX_REFRESH_TOKEN_LIFETIME``.
+    refresh_token_ttl: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    refresh_token_absolute_ttl: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     #: Audiences of the chat backends this client acts for: it may introspect their tokens
     #: and re-exchange tokens addressed to them (RFC 7662 §4, RFC 8693 §2.2.2).
     serves: Mapped[list] = mapped_column(JSON, default=list)
@@ -62,6 +73,10 @@ class Client(db.Model, ClientMixin):
             "audiences": list(self.audiences), "scopes": list(self.scopes),
             "idps": list(self.idps), "redirect_uris": list(self.redirect_uris),
             "serves": list(self.serves or []),
+            "post_logout_redirect_uris": list(self.post_logout_redirect_uris or []),
+            "application_type": self.application_type or "web", "require_par": bool(self.require_par),
+            "refresh_token_ttl": self.refresh_token_ttl,
+            "refresh_token_absolute_ttl": self.refresh_token_absolute_ttl,
             "jwks": self.jwks, "jwks_uri": self.jwks_uri,
             "allow_anonymous": self.allow_anonymous, "allow_delegation": self.allow_delegation,
             "disabled": self.disabled, "created_at": self.created_at, "updated_at": self.updated_at,

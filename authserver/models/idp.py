@@ -29,6 +29,13 @@ class IdentityProvider(db.Model):
     secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     #: backend_assertion: the client whose registered keys sign the assertions (its client_id).
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The browser login's upstream leg (OIDC Core §3.1): our client at the upstream IdP, how it
+    #: authenticates there (client_secret_basic, client_secret_post, private_key_jwt, none), the
+    #: scopes asked for, and its secret (a client secret, or a private JWK) sealed at rest.
+    upstream_client_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    upstream_auth_method: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    upstream_scope: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    upstream_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)

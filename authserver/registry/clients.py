@@ -30,11 +30,17 @@ from authserver.state import app_state
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 GRANT_REFRESH_TOKEN = "refresh_token"
-GRANT_TYPES = (GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE)
+GRANT_AUTHORIZATION_CODE = "authorization_code"
+GRANT_TYPES = (GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN)
+APPLICATION_TYPES = ("web", "native")
+#: RFC 8252 §7.1: a native app's private-use URI scheme is a reverse domain name it controls.
+PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+\Z")
 ADMIN_SCOPE = "admin"
 CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}\Z")
 FIELDS = {"client_id", "name", "auth_method", "grant_types", "audiences", "scopes", "idps",
-          "redirect_uris", "jwks", "jwks_uri", "allow_anonymous", "allow_delegation", "serves"}
+          "redirect_uris", "jwks", "jwks_uri", "allow_anonymous", "allow_delegation", "serves",
+          "post_logout_redirect_uris", "application_type", "require_par", "refresh_token_ttl",
+          "refresh_token_absolute_ttl"}
 UPDATABLE = FIELDS - {"client_id", "auth_method"}
 ORDER = Order("clients", (Client.client_id,))
 
@@ -95,7 +101,8 @@ def create_client(realm: Realm, data: dict[str, Any], actor: str,
                     name=validation.text(data.get("name"), "name", 100), auth_method=method,
                     grant_types=default_grant_types(method),
                     audiences=[], scopes=[], idps=[], redirect_uris=[], serves=[], allow_anonymous=False,
-                    allow_delegation=False, disabled=False, created_at=now, updated_at=now)
+                    allow_delegation=False, disabled=False, post_logout_redirect_uris=[],
+                    application_type="web", require_par=False, created_at=now, updated_at=now)
     _apply(realm, client, data)
     secret = _set_new_secret(client) if method in SECRET_METHODS else None
     registration_token = _set_registration_token(client) if with_registration_token else None
@@ -196,9 +203,7 @@ def _apply(realm: Realm, client: Client, data: dict[str, Any]) -> None:
         client.name = validation.text(data["name"], "name", 100)
     if "grant_types" in data:
         client.grant_types = _grant_types(client, data["grant_types"])
-    if "redirect_uris" in data:
-        uris = validation.string_list(data["redirect_uris"], "redirect_uris")
-        client.redirect_uris = [validation.https_url(u, "redirect_uris") for u in uris]
+    _apply_browser_login(client, data)
     for flag in ("allow_anonymous", "allow_delegation"):
         if flag in data:
             setattr(client, flag, validation.boolean(data[flag], flag))
@@ -213,6 +218,47 @@ def _apply(realm: Realm, client: Client, data: dict[str, Any]) -> None:
     if "idps" in data:
         client.idps = _idps(realm, data["idps"])
     _apply_keys(client, data)
+
+
+def _apply_browser_login(client: Client, data: dict[str, Any]) -> None:
+    """The code flow's settings (OIDC Registration §2, RFC 8252, RFC 9126, RFC 9700 §4.14)."""
+    if "application_type" in data:
+        if data["application_type"] not in APPLICATION_TYPES:
+            raise InvalidInput(f"application_type: must be one of {', '.join(APPLICATION_TYPES)}")
+        client.application_type = data["application_type"]
+    native = client.application_type == "native"
+    for field in ("redirect_uris", "post_logout_redirect_uris"):
+        if field in data:
+            uris = validation.string_list(data[field], field)
+            setattr(client, field, [_redirect_uri(u, field, native) for u in uris])
+    if "require_par" in data:
+        client.require_par = validation.boolean(data["require_par"], "require_par")
+    for field in ("refresh_token_ttl", "refresh_token_absolute_ttl"):
+        if field in data:
+            value = data[field]
+            setattr(client, field, None if value is None else validation.integer(value, field, 60, 10 ** 8))
+    if (client.refresh_token_ttl and client.refresh_token_absolute_ttl
+            and client.refresh_token_ttl > client.refresh_token_absolute_ttl):
+        raise InvalidInput("refresh_token_ttl: must not exceed refresh_token_absolute_ttl")
+    grants = client.grant_types or []
+    if GRANT_AUTHORIZATION_CODE in grants and not client.redirect_uris:
+        raise InvalidInput("redirect_uris: the authorization_code grant needs at least one redirect URI")
+    if GRANT_REFRESH_TOKEN in grants and GRANT_AUTHORIZATION_CODE not in grants:
+        raise InvalidInput("grant_types: refresh_token is issued only with authorization_code")
+
+
+def _redirect_uri(value: Any, field: str, native: bool) -> str:
+    """Registered exactly as matched: https (http on loopback); for native apps also a
+    private-use scheme (RFC 8252 §7.1). No fragment (RFC 6749 §3.1.2), no wildcards."""
+    if native and isinstance(value, str) and ":" in value:
+        scheme = value.split(":", 1)[0]
+        if scheme not in ("http", "https"):
+            if not PRIVATE_USE_SCHEME.match(scheme) or "#" in value or len(value) > 2048:
+                raise InvalidInput(f"{field}: {value!r} must be https, loopback http, or a private-use "
+                                   "scheme that is a reverse domain name (RFC 8252 §7.1)")
+            validation.parse_url(value, field)
+            return value
+    return validation.https_url(value, field)
 
 
 def _grant_types(client: Client, value: Any) -> list[str]:
