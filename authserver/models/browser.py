@@ -73,6 +73,13 @@ class AuthorizationCode(db.Model):
     issued_jtis: Mapped[list] = mapped_column(JSON, default=list)
     refresh_family: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
+    # --- what Authlib's grant asks of a code ------------------------------------------
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return " ".join(self.scopes or [])
+
 
 class BrowserSession(db.Model):
     """Single sign-on across a realm's clients: the cookie's hash, the user, when and through
@@ -122,3 +129,10 @@ class RefreshToken(db.Model):
     family_expires_at: Mapped[int] = mapped_column(BigInteger)
     used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    # --- what Authlib's grant asks of a refresh token ---------------------------------
+    def check_client(self, client) -> bool:
+        return client.client_id == self.client_id
+
+    def get_scope(self) -> str:
+        return " ".join(self.scopes or [])
