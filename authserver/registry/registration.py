@@ -30,6 +30,9 @@ METADATA_FIELDS = {
     "grant_types": "grant_types", "scope": "scopes", "redirect_uris": "redirect_uris",
     "jwks": "jwks", "jwks_uri": "jwks_uri", "audiences": "audiences",
     "allow_delegation": "allow_delegation",
+    # OIDC Registration §2, RP-Initiated Logout §3.1, RFC 9126 §6
+    "application_type": "application_type", "post_logout_redirect_uris": "post_logout_redirect_uris",
+    "require_pushed_authorization_requests": "require_par",
 }
 _RFC_NAMES = {ours: theirs for theirs, ours in METADATA_FIELDS.items()}
 
@@ -94,7 +97,8 @@ def update_registration(realm: Realm, client: Client, metadata: Any) -> Client:
         raise InvalidInput("token_endpoint_auth_method: cannot be changed; register a new client")
     replaced = {"name": DEFAULT_CLIENT_NAME, "grant_types": clients.default_grant_types(client.auth_method),
                 "audiences": [], "scopes": [], "redirect_uris": [], "jwks": None, "jwks_uri": None,
-                "allow_delegation": False}
+                "allow_delegation": False, "application_type": "web", "post_logout_redirect_uris": [],
+                "require_par": False}
     return clients.update_client(realm, client.client_id, {**replaced, **data},
                                  actor=f"client:{client.client_id}")
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from authserver.events import payloads
 from authserver.events.outbox import publish
 from authserver.extensions import db
 from authserver.identity.users import get_user
-from authserver.models import Client, DeviceSession, Realm, RevokedToken, User
+from authserver.models import BrowserSession, Client, DeviceSession, Realm, RefreshToken, RevokedToken, User
 from authserver.registry import audit
 from authserver.registry.clients import get_client
 from authserver.registry.transactions import commit_admin_change
@@ -65,16 +65,27 @@ def revoke_user_tokens(realm: Realm, key: str, actor: str) -> User:
     for session in ended:
         session.ended_at = now
         publish(realm, "session.ended", payloads.session(session, user, "tokens_revoked"), actor)
+    _end_browser_login(realm, now, BrowserSession.user_pk == user.id, RefreshToken.user_pk == user.id)
     audit.record(realm, actor, "user.revoke_tokens", "user", user.uid, after={"tokens_not_before": now})
     publish(realm, "user.tokens_revoked", payloads.tokens_revoked(user, now, ended), actor)
     db.session.commit()
     return user
 
 
+def _end_browser_login(realm: Realm, now: int, sessions, refresh_tokens) -> None:
+    """Refresh tokens (and, for a user, browser sessions) would outlive a cut-off: end them."""
+    db.session.execute(update(RefreshToken).where(RefreshToken.realm_id == realm.id, refresh_tokens,
+                                                  RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
+    if sessions is not None:
+        db.session.execute(update(BrowserSession).where(BrowserSession.realm_id == realm.id, sessions,
+                                                        BrowserSession.ended_at.is_(None)).values(ended_at=now))
+
+
 def revoke_client_tokens(realm: Realm, client_id: str, actor: str) -> Client:
     client = get_client(realm, client_id)
     now = int(app_state().clock())
     client.tokens_not_before = now
+    _end_browser_login(realm, now, None, RefreshToken.client_id == client_id)
     audit.record(realm, actor, "client.revoke_tokens", "client", client_id,
                  after={"tokens_not_before": now})
     publish(realm, "client.tokens_revoked", {"client_id": client_id, "not_before": now}, actor)

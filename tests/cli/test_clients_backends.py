@@ -152,3 +152,33 @@ def test_a_client_that_serves_a_backend(runner):
     line = cli_error(runner, "clients", "update", "--realm", "default", "chat-api-server",
                      "--serves", "no-such-backend")
     assert line.startswith("Error: serves: no chat backend registered for no-such-backend"), line
+
+
+def test_code_flow_settings_from_the_cli(runner, backend):
+    created = cli(runner, "clients", "create", "--realm", "default", "--name", "Widget", "--public",
+                  "--client-id", "widget", "--grant-type", "authorization_code", "--grant-type", "refresh_token",
+                  "--audience", "chat-api", "--scopes", "chat:read", "--redirect-uri", "https://app.example/cb",
+                  "--post-logout-redirect-uri", "https://app.example/bye", "--require-par",
+                  "--refresh-token-ttl", "3600", "--refresh-token-absolute-ttl", "86400")
+    assert created["grant_types"] == ["authorization_code", "refresh_token"]
+    assert created["post_logout_redirect_uris"] == ["https://app.example/bye"]
+    assert (created["require_par"], created["refresh_token_ttl"], created["refresh_token_absolute_ttl"]) == (
+        True, 3600, 86400)
+    updated = cli(runner, "clients", "update", "--realm", "default", "widget", "--no-require-par",
+                  "--application-type", "native", "--redirect-uri", "com.example.widget:/cb")
+    assert updated["require_par"] is False and updated["application_type"] == "native"
+    assert updated["redirect_uris"] == ["com.example.widget:/cb"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--grant-type", "authorization_code"), "needs at least one redirect URI"),
+    (("--grant-type", "refresh_token", "--redirect-uri", "https://app.example/cb"), "only with authorization_code"),
+    (("--grant-type", "authorization_code", "--redirect-uri", "com.example.app:/cb"), "https"),
+    (("--grant-type", "authorization_code", "--redirect-uri", "https://app.example/cb#x"), "fragment"),
+    (("--grant-type", "authorization_code", "--redirect-uri", "https://app.example/cb",
+      "--refresh-token-ttl", "9000", "--refresh-token-absolute-ttl", "3600"), "must not exceed"),
+])
+def test_code_flow_settings_are_checked(runner, backend, args, message):
+    error = cli_error(runner, "clients", "create", "--realm", "default", "--name", "Bad", "--public",
+                      "--audience", "chat-api", *args)
+    assert message in error

@@ -59,6 +59,24 @@ def test_public_client_registration_has_no_secret(client, initial_token):
     assert info["grant_types"] == ["urn:ietf:params:oauth:grant-type:token-exchange"]
 
 
+def test_a_native_app_registers_for_the_code_flow(client, initial_token):
+    info = register(client, initial_token, {
+        "token_endpoint_auth_method": "none", "application_type": "native", "audiences": ["chat-api"],
+        "grant_types": ["authorization_code", "refresh_token"], "redirect_uris": ["com.example.chat:/cb"],
+        "post_logout_redirect_uris": ["com.example.chat:/bye"], "require_pushed_authorization_requests": True,
+        "scope": "chat:read"}).get_json()
+    assert info["application_type"] == "native" and info["redirect_uris"] == ["com.example.chat:/cb"]
+    assert info["post_logout_redirect_uris"] == ["com.example.chat:/bye"]
+    assert info["require_pushed_authorization_requests"] is True
+
+
+def test_a_web_client_cannot_register_a_private_use_scheme(client, initial_token):
+    response = register(client, initial_token, {"token_endpoint_auth_method": "none",
+                                                "grant_types": ["authorization_code"],
+                                                "redirect_uris": ["com.example.chat:/cb"]})
+    assert_error(response, 400, "invalid_redirect_uri")
+
+
 @pytest.mark.parametrize("token", [None, "wrong-token"])
 def test_registration_without_a_valid_initial_token_is_refused(client, initial_token, token):
     response = register(client, token)
