@@ -122,6 +122,17 @@ def read_compact_jws(token: str, max_bytes: int) -> tuple[dict[str, Any], dict[s
 
 
 @dataclass(frozen=True)
+class BrowserEndpoints:
+    """What the browser login's upstream leg needs of an OpenID Provider (OIDC Discovery §3)."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    #: RFC 9207 §3: the provider puts ``iss`` in its authorization responses (then required).
+    iss_parameter_supported: bool = False
+
+
+@dataclass(frozen=True)
 class VerificationRequest:
     """What the core knows about the exchange that a connector may need."""
 
@@ -162,7 +173,9 @@ class Connector(ABC):
       its keys to :meth:`verify` in ``VerificationRequest.client_keys``;
     * ``accepts_shared_secret``: the connection may hold an HS256 secret the server
       generates (``VerificationRequest.shared_secret``);
-    * ``default_user_id_rule``: how ``user_id`` is derived unless the admin says otherwise.
+    * ``default_user_id_rule``: how ``user_id`` is derived unless the admin says otherwise;
+    * ``browser_login``: the connection can run the browser login's upstream leg (OIDC Core
+      §3.1, authorization code + PKCE); :meth:`browser_endpoints` then names the endpoints.
     """
 
     type_name: ClassVar[str]
@@ -170,6 +183,7 @@ class Connector(ABC):
     signed_by_client: ClassVar[bool] = False
     accepts_shared_secret: ClassVar[bool] = False
     default_user_id_rule: ClassVar[str] = "{idp}:{sub}"
+    browser_login: ClassVar[bool] = False
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext):
         self.config = self.validate_config(config)
@@ -183,6 +197,11 @@ class Connector(ABC):
     @abstractmethod
     def verify(self, token: str, token_type: str, request: VerificationRequest) -> Identity:
         """Verify ``token``; raise :class:`InvalidSubjectToken` or :class:`UpstreamUnavailable`."""
+
+    def browser_endpoints(self) -> BrowserEndpoints:
+        """With ``browser_login``: the upstream's endpoints (from its discovery); raise
+        :class:`UpstreamUnavailable` when they cannot be had."""
+        raise NotImplementedError(f"{self.type_name} connections cannot run a browser login")
 
     def issuer(self) -> str | None:
         """The ``iss`` this connection's JWTs carry, used to route a token to its connection

@@ -26,15 +26,30 @@ from flask import request as flask_request
 from flask.sessions import SecureCookieSessionInterface
 
 from authserver import admin
+from authserver.browser import pages
 from authserver.client_auth import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
 from authserver.edge import error_responses, limits
 from authserver.edge.client_credentials import client_authentication_failed, presented_credentials
 from authserver.edge.form import parse_form
-from authserver.endpoints import discovery, health, introspection, jwks, registration, revocation, sessions, token
+from authserver.endpoints import (
+    authorize,
+    discovery,
+    health,
+    introspection,
+    jwks,
+    logout,
+    registration,
+    revocation,
+    sessions,
+    token,
+    userinfo,
+)
 from authserver.endpoints.introspection import TokenIntrospection
 from authserver.endpoints.revocation import TokenRevocation
 from authserver.extensions import db
+from authserver.grants.authorization_code import AuthorizationCodeGrant, RequiredS256
 from authserver.grants.client_credentials import ClientCredentialsGrant
+from authserver.grants.refresh_token import RefreshTokenGrant
 from authserver.grants.token_exchange import TokenExchangeGrant
 from authserver.models import Client
 from authserver.registry.clients import cached_client, verify_client_secret
@@ -172,6 +187,8 @@ def build_authorization_server(app: Flask) -> ChatAuthorizationServer:
     server = ChatAuthorizationServer(app)
     server.register_grant(ClientCredentialsGrant)
     server.register_grant(TokenExchangeGrant)
+    server.register_grant(AuthorizationCodeGrant, [RequiredS256()])
+    server.register_grant(RefreshTokenGrant)
     server.register_endpoint(TokenIntrospection)
     server.register_endpoint(TokenRevocation)
     return server
@@ -200,4 +217,8 @@ def mount_routes(app: Flask) -> None:
     app.register_blueprint(revocation.blueprint)
     app.register_blueprint(sessions.blueprint)
     app.register_blueprint(registration.blueprint)
+    app.register_blueprint(authorize.blueprint)
+    app.register_blueprint(userinfo.blueprint)
+    app.register_blueprint(logout.blueprint)
+    app.register_blueprint(pages.static_blueprint)
     app.register_blueprint(admin.create_blueprint())

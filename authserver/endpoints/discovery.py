@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from authserver.browser.authorization import OIDC_SCOPES, PROMPTS, RESPONSE_MODES
 from authserver.client_auth import PRIVATE_KEY_JWT
+from authserver.config import SIGNING_ALGORITHMS
 from authserver.plugin_api import ASYMMETRIC_ALGORITHMS
 from authserver.registry.realms import get_realm
 from authserver.registry.urls import realm_issuer
@@ -30,6 +32,7 @@ def _metadata_response(realm_name: str):
     get_realm(realm_name)
     response = jsonify(realm_metadata(realm_name))
     response.headers["Cache-Control"] = f"public, max-age={current_app.config['JWKS_MAX_AGE']}"
+    response.headers["Access-Control-Allow-Origin"] = "*"  # public metadata, read by browser apps
     return response
 
 
@@ -39,7 +42,7 @@ def realm_metadata(realm_name: str) -> dict:
     metadata: dict = {
         "issuer": issuer,
         "jwks_uri": f"{issuer}/jwks",
-        "response_types_supported": [],  # no authorization endpoint (yet): nothing to answer
+        "response_types_supported": [],  # without the authorization endpoint: nothing to answer
         "grant_types_supported": server.grant_types,
         "subject_types_supported": ["public"],  # a user's `sub` is the same for every client
     }
@@ -53,7 +56,30 @@ def realm_metadata(realm_name: str) -> dict:
     for key, (view, path) in _BLUEPRINT_ENDPOINTS.items():
         if view in current_app.view_functions:
             metadata[key] = f"{issuer}/{path}"
+    if "authorize.authorize" in current_app.view_functions:
+        metadata.update(_browser_login_metadata())
     return metadata
+
+
+def _browser_login_metadata() -> dict:
+    """OIDC Discovery §3, RFC 9126 §5, RFC 9207 §3, RP-Initiated Logout §2.1: what the
+    authorization endpoint and its companions accept."""
+    return {
+        "response_types_supported": ["code"],
+        "response_modes_supported": list(RESPONSE_MODES),
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": list(OIDC_SCOPES),
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "uid",
+                             "name", "given_name", "family_name", "picture", "preferred_username", "email",
+                             "email_verified"],
+        "id_token_signing_alg_values_supported": list(SIGNING_ALGORITHMS),
+        "prompt_values_supported": list(PROMPTS),
+        "authorization_response_iss_parameter_supported": True,
+        "require_pushed_authorization_requests": False,  # per client: require_par
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,  # only PAR's request_uri (RFC 9126 §4)
+        "claims_parameter_supported": False,
+    }
 
 
 # Authlib endpoint name → our path under the realm.
@@ -61,4 +87,8 @@ _ENDPOINT_PATHS = {"introspection": "introspect", "revocation": "revoke",
                    "client_registration": "register"}
 
 # Endpoints served by our own blueprints (not Authlib's): metadata key → (view, path).
-_BLUEPRINT_ENDPOINTS = {"registration_endpoint": ("registration.register", "register")}
+_BLUEPRINT_ENDPOINTS = {"registration_endpoint": ("registration.register", "register"),
+                        "authorization_endpoint": ("authorize.authorize", "authorize"),
+                        "pushed_authorization_request_endpoint": ("authorize.pushed_authorization_request", "par"),
+                        "userinfo_endpoint": ("userinfo.userinfo", "userinfo"),
+                        "end_session_endpoint": ("logout.logout", "logout")}

@@ -14,4 +14,5 @@ def jwks(realm: str):
     response = jsonify(app_state().keys.jwks(realm))
     max_age = current_app.config["JWKS_MAX_AGE"]
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Access-Control-Allow-Origin"] = "*"  # public metadata, read by browser apps
     return response

@@ -20,7 +20,17 @@ from authserver.errors import InvalidInput, NotFound
 from authserver.events import payloads
 from authserver.events.outbox import publish
 from authserver.extensions import db
-from authserver.models import AuditEvent, DeviceSession, Event, IdentityLink, Realm, User
+from authserver.models import (
+    AuditEvent,
+    AuthorizationCode,
+    BrowserSession,
+    DeviceSession,
+    Event,
+    IdentityLink,
+    Realm,
+    RefreshToken,
+    User,
+)
 from authserver.models.user import ACTIVE, DISABLED, MERGED
 from authserver.registry import audit, paging
 from authserver.registry.paging import Order, Page
@@ -81,7 +91,8 @@ def delete_user(realm: Realm, key: str, actor: str) -> dict[str, Any]:
     pks, deleted = [u.id for u in erased], [payloads.user_deleted(u) for u in erased]
     usage.erase(pks)
     db.session.execute(delete(IdentityLink).where(IdentityLink.user_pk.in_(pks)))
-    db.session.execute(delete(DeviceSession).where(DeviceSession.user_pk.in_(pks)))
+    for model in (DeviceSession, BrowserSession, AuthorizationCode, RefreshToken):
+        db.session.execute(delete(model).where(model.user_pk.in_(pks)))
     _forget_profiles(realm, [u.uid for u in erased])
     db.session.execute(delete(User).where(User.id.in_(pks)))
     for data in deleted:

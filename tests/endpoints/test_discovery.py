@@ -17,7 +17,8 @@ def test_metadata_names_issuer_and_jwks(client, path):
     metadata = response.get_json()
     assert metadata["issuer"] == "http://auth.test/realms/default"
     assert metadata["jwks_uri"] == "http://auth.test/realms/default/jwks"
-    assert "id_token_signing_alg_values_supported" not in metadata  # we issue no ID tokens
+    # ID tokens (browser login) are signed with the realm's keys: only their algorithms
+    assert set(metadata["id_token_signing_alg_values_supported"]) <= {"ES256", "RS256", "EdDSA"}
 
 
 def test_metadata_advertises_only_registered_grants(app, client):

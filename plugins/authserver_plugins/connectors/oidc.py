@@ -15,6 +15,7 @@ Config::
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from joserfc.jwk import Key
 from authserver.plugin_api import (
     TOKEN_TYPE_ACCESS_TOKEN,
     TOKEN_TYPE_ID_TOKEN,
+    BrowserEndpoints,
     Connector,
     ConnectorContext,
     HttpResponse,
@@ -47,6 +49,7 @@ class OIDCConnector(Connector):
 
     type_name = "oidc"
     subject_token_types = frozenset({TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_ACCESS_TOKEN})
+    browser_login = True
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext):
         super().__init__(config, context)
@@ -136,9 +139,22 @@ class OIDCConnector(Connector):
             raise ValueError(f"discovery issuer {document.get('issuer')!r} is not ours")
         metadata = {"jwks_uri": _config.https_url(document.get("jwks_uri"), "jwks_uri")}
         if document.get("userinfo_endpoint") is not None:
-            metadata["userinfo_endpoint"] = _config.https_url(
-                document["userinfo_endpoint"], "userinfo_endpoint")
+            metadata["userinfo_endpoint"] = _config.https_url(document["userinfo_endpoint"], "userinfo_endpoint")
+        for name in ("authorization_endpoint", "token_endpoint"):  # the browser login's; optional
+            with contextlib.suppress(PluginConfigError):
+                metadata[name] = _config.https_url(document.get(name), name)
+        metadata["iss_parameter"] = document.get("authorization_response_iss_parameter_supported") is True
         return metadata
+
+    # --- the browser login's upstream leg ------------------------------------------------
+
+    def browser_endpoints(self) -> BrowserEndpoints:
+        metadata = self._discovery.get()
+        if "authorization_endpoint" not in metadata or "token_endpoint" not in metadata:
+            raise UpstreamUnavailable("the provider's discovery names no authorization or token endpoint")
+        return BrowserEndpoints(issuer=self.config["issuer"], authorization_endpoint=metadata["authorization_endpoint"],
+                                token_endpoint=metadata["token_endpoint"],
+                                iss_parameter_supported=metadata["iss_parameter"])
 
     def _fetch_jwks(self) -> HttpResponse:
         return self.context.http.get(self._discovery.get()["jwks_uri"])

@@ -1,0 +1,224 @@
+"""The browser login's upstream leg: authserver as a Relying Party of the realm's IdP
+connection (OIDC Core §3.1, RFC 7636 PKCE S256, RFC 9207 ``iss``, RFC 6749 §2.3.1 / RFC 7523
+client authentication).
+
+:func:`start` builds the upstream authorization request with a fresh ``state``, ``nonce``
+and PKCE verifier — 256 bits each — and seals what the return needs (the verifier, nonce,
+redirect URI, time) under the server key, bound to the realm, the connection and the state;
+the caller keeps only the state's keyed hash, to find its request again. :func:`finish`
+checks the answer (state, ``error``, ``iss``), redeems the code at the upstream token
+endpoint, verifies the ID token with the *same connector and core checks as the token
+exchange* (:func:`authserver.identity.federation.verify_subject`), then the nonce.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import quote_plus, urlencode
+
+from joserfc.jwk import JWKRegistry
+
+from authserver.crypto import DecryptionError, new_secret
+from authserver.errors import ServiceError
+from authserver.identity.federation import SubjectTokenRefused, verify_subject
+from authserver.keys.jose import sign_jwt
+from authserver.models import Client, IdentityProvider
+from authserver.plugin_api import (
+    TOKEN_TYPE_ID_TOKEN,
+    BrowserEndpoints,
+    Identity,
+    InvalidSubjectToken,
+    UpstreamUnavailable,
+)
+from authserver.plugin_host.loader import connector_class
+from authserver.state import RealmContext
+
+#: How long the upstream may take to send the browser back (the user logs in there).
+LEG_TTL = 600
+DEFAULT_SCOPE = "openid email profile"
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+class UpstreamLoginFailed(ServiceError):
+    """The upstream leg did not produce a verified identity; ``message`` may be shown to the
+    user on authserver's page (never a token or a secret)."""
+
+
+@dataclass(frozen=True)
+class UpstreamStart:
+    redirect_url: str  # the upstream authorization request, for the browser
+    state: str  # the caller stores only state_hash(state)
+    leg_sealed: bytes  # what finish() needs, sealed
+
+
+def supports_browser_login(idp: IdentityProvider) -> bool:
+    return not idp.disabled and connector_class(idp.type).browser_login
+
+
+def state_hash(ctx: RealmContext, state: str) -> str:
+    return ctx.state.hasher.hash(f"upstream-state|{state}")
+
+
+def upstream_client_id(idp: IdentityProvider) -> str:
+    """Our client id at the upstream: the connection's setting, else its first accepted audience."""
+    if idp.upstream_client_id:
+        return idp.upstream_client_id
+    ids = (idp.config or {}).get("client_ids") or []
+    if not ids:
+        raise UpstreamLoginFailed("the identity provider connection names no client id for the browser login")
+    return ids[0]
+
+
+def start(ctx: RealmContext, idp: IdentityProvider, callback_url: str, *, login_hint: str | None = None,
+          prompt: str | None = None, max_age: int | None = None) -> UpstreamStart:
+    endpoints = _endpoints(ctx, idp)
+    state, nonce, verifier = new_secret(32), new_secret(32), new_secret(32)
+    leg = {"idp": idp.name, "state": state, "nonce": nonce, "verifier": verifier, "redirect_uri": callback_url,
+           "created_at": int(ctx.now())}
+    params = {"response_type": "code", "client_id": upstream_client_id(idp), "redirect_uri": callback_url,
+              "scope": idp.upstream_scope or DEFAULT_SCOPE, "state": state, "nonce": nonce,
+              "code_challenge": _s256(verifier), "code_challenge_method": "S256"}
+    if login_hint:
+        params["login_hint"] = login_hint
+    if prompt:
+        params["prompt"] = prompt
+    if max_age is not None:
+        params["max_age"] = str(max_age)
+    separator = "&" if "?" in endpoints.authorization_endpoint else "?"
+    sealed = ctx.state.box.seal(json.dumps(leg).encode(), context=_leg_context(ctx, idp))
+    return UpstreamStart(f"{endpoints.authorization_endpoint}{separator}{urlencode(params)}", state, sealed)
+
+
+def finish(ctx: RealmContext, client: Client, idp: IdentityProvider, leg_sealed: bytes | None, state: str,
+           callback_args: Mapping[str, str]) -> Identity:
+    leg = _open_leg(ctx, idp, leg_sealed, state)
+    endpoints = _endpoints(ctx, idp)
+    _check_answer(endpoints, callback_args)
+    id_token = _redeem(ctx, idp, endpoints, leg, callback_args["code"])
+    try:
+        identity = verify_subject(ctx, client, idp, id_token, TOKEN_TYPE_ID_TOKEN)
+    except (InvalidSubjectToken, SubjectTokenRefused) as exc:
+        raise UpstreamLoginFailed(f"the identity provider's ID token was refused: {_detail(exc)}") from None
+    nonce = identity.claims.get("nonce") if isinstance(identity.claims, Mapping) else None
+    if not isinstance(nonce, str) or not hmac.compare_digest(nonce, leg["nonce"]):
+        raise UpstreamLoginFailed("the identity provider's ID token does not carry this login's nonce")
+    return identity
+
+
+# --- the steps --------------------------------------------------------------------------
+
+
+def _endpoints(ctx: RealmContext, idp: IdentityProvider) -> BrowserEndpoints:
+    connector = ctx.state.connectors.connector(idp)
+    if not connector.browser_login:
+        raise UpstreamLoginFailed("this identity provider connection cannot run a browser login")
+    return connector.browser_endpoints()
+
+
+def _leg_context(ctx: RealmContext, idp: IdentityProvider) -> str:
+    return f"upstream-leg:{ctx.realm.id}:{idp.name}"
+
+
+def _open_leg(ctx: RealmContext, idp: IdentityProvider, sealed: bytes | None, state: str) -> dict:
+    try:
+        leg = json.loads(ctx.state.box.open(sealed or b"", context=_leg_context(ctx, idp)))
+    except (DecryptionError, ValueError):
+        raise UpstreamLoginFailed("this sign-in cannot be completed; start again") from None
+    if not hmac.compare_digest(str(leg.get("state", "")), state) or leg.get("idp") != idp.name:
+        raise UpstreamLoginFailed("the identity provider's answer does not belong to this sign-in")
+    if int(leg.get("created_at", 0)) + LEG_TTL <= ctx.now():
+        raise UpstreamLoginFailed("this sign-in took too long; start again")
+    return leg
+
+
+def _check_answer(endpoints: BrowserEndpoints, args: Mapping[str, str]) -> None:
+    """OIDC Core §3.1.2.6 errors, then RFC 9207 §2.4: ``iss``, when sent or promised, is the issuer."""
+    if ("iss" in args or endpoints.iss_parameter_supported) and args.get("iss") != endpoints.issuer:
+        raise UpstreamLoginFailed("the answer does not come from this identity provider (iss)")
+    if args.get("error"):
+        error = "".join(c for c in args["error"][:64] if c.isalnum() or c in "_-")
+        raise UpstreamLoginFailed(f"the identity provider refused the sign-in ({error or 'error'})")
+    if not args.get("code"):
+        raise UpstreamLoginFailed("the identity provider's answer has no code")
+
+
+def _redeem(ctx: RealmContext, idp: IdentityProvider, endpoints: BrowserEndpoints, leg: dict, code: str) -> str:
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": leg["redirect_uri"],
+            "code_verifier": leg["verifier"]}
+    headers = _authenticate(ctx, idp, endpoints, form)
+    response = ctx.state.http.post(endpoints.token_endpoint, data=form, headers=headers)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status != 200 or not isinstance(body, dict):
+        error = body.get("error") if isinstance(body, dict) else None
+        raise UpstreamLoginFailed(f"the identity provider did not redeem the code ({error or response.status})")
+    if not isinstance(body.get("id_token"), str):
+        raise UpstreamLoginFailed("the identity provider answered without an ID token")
+    return body["id_token"]
+
+
+def _authenticate(ctx: RealmContext, idp: IdentityProvider, endpoints: BrowserEndpoints,
+                  form: dict) -> dict[str, str]:
+    """Our client authentication at the upstream token endpoint, as the connection says."""
+    client_id = upstream_client_id(idp)
+    method = idp.upstream_auth_method or ("client_secret_basic" if idp.upstream_secret_sealed else "none")
+    secret = upstream_secret(ctx, idp) if method != "none" else None
+    if method != "none" and secret is None:
+        raise UpstreamLoginFailed("the identity provider connection has no upstream client secret")
+    if method == "client_secret_basic":
+        raw = f"{_form_encode(client_id)}:{_form_encode(secret)}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
+    form["client_id"] = client_id
+    if method == "client_secret_post":
+        form["client_secret"] = secret
+    elif method == "private_key_jwt":
+        form["client_assertion_type"] = CLIENT_ASSERTION_TYPE
+        form["client_assertion"] = _client_assertion(client_id, secret, endpoints, int(ctx.now()))
+    return {}
+
+
+def upstream_secret(ctx: RealmContext, idp: IdentityProvider) -> str | None:
+    if idp.upstream_secret_sealed is None:
+        return None
+    return ctx.state.box.open(idp.upstream_secret_sealed, context=upstream_secret_context(idp)).decode()
+
+
+def upstream_secret_context(idp: IdentityProvider) -> str:
+    return f"idp-upstream-secret:{idp.realm_id}:{idp.name}"
+
+
+def _client_assertion(client_id: str, private_jwk: str, endpoints: BrowserEndpoints, now: int) -> str:
+    """RFC 7523 §3: a short-lived assertion with a fresh ``jti``, for the token endpoint."""
+    jwk = json.loads(private_jwk)
+    key = JWKRegistry.import_key(jwk)
+    alg = jwk.get("alg") or {"EC": "ES256", "RSA": "RS256", "OKP": "EdDSA"}[jwk["kty"]]
+    claims = {"iss": client_id, "sub": client_id, "aud": endpoints.token_endpoint, "iat": now, "exp": now + 60,
+              "jti": secrets.token_urlsafe(18)}
+    header = {"typ": "JWT", **({"kid": jwk["kid"]} if "kid" in jwk else {})}
+    return sign_jwt(header, claims, key, alg)
+
+
+def _s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode("ascii")
+
+
+def _form_encode(value: str) -> str:
+    """RFC 6749 §2.3.1: client id and secret are form-encoded before Basic."""
+    return quote_plus(value)
+
+
+def _detail(exc: Exception) -> str:
+    return str(getattr(exc, "detail", None) or getattr(exc, "message", None) or exc.__class__.__name__)[:200]
+
+
+__all__ = ["AUTH_METHODS", "UpstreamLoginFailed", "UpstreamStart", "UpstreamUnavailable", "finish", "start",
+           "state_hash", "supports_browser_login", "upstream_secret_context"]
