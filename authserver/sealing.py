@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from authserver.config import ConfigError
 from authserver.crypto import DecryptionError, SecretBox, hashing_key_for, key_fingerprint
 from authserver.extensions import db
-from authserver.models import ChatBackend, IdentityProvider, SigningKey, WebhookSubscription
+from authserver.models import AuthorizationRequest, ChatBackend, IdentityProvider, SigningKey, WebhookSubscription
 from authserver.models.seal import SEAL_ID, DatabaseSeal
 from authserver.plugin_host.profiles import credential_context
 from authserver.state import EXTENSION, app_state
@@ -56,6 +56,10 @@ SEALED: tuple[Sealed, ...] = (
     Sealed("signing key", SigningKey, "private_key_sealed", lambda r: f"signing-key:{r.kid}", lambda r: r.kid),
     Sealed("IdP secret", IdentityProvider, "secret_sealed", lambda r: f"idp-secret:{r.realm_id}:{r.name}",
            lambda r: r.name),
+    Sealed("IdP upstream client secret", IdentityProvider, "upstream_secret_sealed",
+           lambda r: f"idp-upstream-secret:{r.realm_id}:{r.name}", lambda r: r.name),
+    Sealed("browser login in progress", AuthorizationRequest, "upstream_leg_sealed",
+           lambda r: f"upstream-leg:{r.realm_id}:{r.idp_name}", lambda r: str(r.id)),
     Sealed("backend credential", ChatBackend, "credential_sealed", credential_context, lambda r: r.audience),
     *(Sealed("webhook secret", WebhookSubscription, column, lambda r: f"webhook-secret:{r.public_id}",
              lambda r: r.public_id) for column in ("secret_sealed", "previous_secret_sealed")),

@@ -55,6 +55,7 @@ def create_blueprint() -> Blueprint:
         audit,
         backends,
         clients,
+        explain,
         idps,
         initial_tokens,
         keys,
@@ -67,7 +68,7 @@ def create_blueprint() -> Blueprint:
 
     parent = Blueprint("admin", __name__, url_prefix="/admin")
     for module in (realms, clients, backends, initial_tokens, audit, keys, idps, users, usage, webhooks,
-                   openapi):
+                   explain, openapi):
         parent.register_blueprint(module.blueprint)
     return parent
 

@@ -185,6 +185,7 @@ PATHS: dict[str, Any] = {
     f"{R}/events/{{event_id}}/replay": {"post": _op(
         "replay event", "webhooks", "Delivery", "202", body="EventReplay", many=True, params=("realm", "event_id"),
         optional_body=True, errors="409")},
+    f"{R}/explain": {"post": _op("explain token exchange", "explain", "Explanation", body="ExplainRequest")},
     "/admin/openapi.json": {"get": {
         "summary": "this document", "tags": ["meta"], "operationId": "openapi", "security": [],
         "responses": {"200": {"description": "OpenAPI 3.1 document", **_json(OBJECT)}}}},

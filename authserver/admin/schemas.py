@@ -17,6 +17,7 @@ from flask import current_app
 
 from authserver.config import SIGNING_ALGORITHMS
 from authserver.events.outbox import EVENT_TYPES
+from authserver.grants import explain
 from authserver.models.client import AUTH_METHODS
 from authserver.models.event import DELIVERY_STATES
 from authserver.models.idp import PROVISIONING, TRUST_LEVELS
@@ -127,13 +128,20 @@ BACKEND = {"audience": STR, "scopes": STRINGS, "default_scopes": STRINGS, "acl_t
 IDP = {"name": STR, "type": STR, "trust": enum(*TRUST_LEVELS), "user_id_claim": STR,
        "provisioning": enum(*PROVISIONING), "claim_mapping": {"type": "object", "additionalProperties": STR},
        "config": OBJECT, "client_id": NULLABLE_STR, "shared_secret_set": BOOL, "disabled": BOOL,
-       "created_at": INT, "updated_at": INT}
+       "upstream_client_id": NULLABLE_STR, "upstream_auth_method": NULLABLE_STR, "upstream_scope": NULLABLE_STR,
+       "upstream_secret_set": BOOL, "created_at": INT, "updated_at": INT}
 IDP_IN = {"trust": enum(*TRUST_LEVELS), "user_id_claim": text(255), "provisioning": enum(*PROVISIONING),
           "claim_mapping": {"type": "object", "additionalProperties": STR},
           "config": {"type": "object", "description": "the connector's settings, checked by the connector"},
           "client_id": text(64, nullable=True),
           "shared_secret": {"type": ["boolean", "null"], "writeOnly": True, "description":
-                            "backend_assertion: true generates an HS256 secret (shown once), false drops it"}}
+                            "backend_assertion: true generates an HS256 secret (shown once), false drops it"},
+          "upstream_client_id": text(255, nullable=True),
+          "upstream_auth_method": enum("client_secret_basic", "client_secret_post", "private_key_jwt", "none", None),
+          "upstream_scope": text(1000, nullable=True),
+          "upstream_secret": {"type": ["string", "null"], "writeOnly": True, "maxLength": 16384, "description":
+                              "browser login: the upstream client secret, or the private JWK (JSON) for "
+                              "private_key_jwt; sealed at rest, never shown; null removes it"}}
 USER = {"_id": STR, "user_id": NULLABLE_STR, "identified": BOOL, "verified": BOOL, "given_name": NULLABLE_STR,
         "family_name": NULLABLE_STR, "name": NULLABLE_STR, "email": NULLABLE_STR, "picture": NULLABLE_STR,
         "custom": NULLABLE_OBJECT, "unverified": NULLABLE_OBJECT, "workspaces": STRINGS,
@@ -151,6 +159,37 @@ ATTEMPT = closed({"attempted_at": INT, "duration_ms": INT, "result": enum("deliv
 DELIVERY = {"id": STR, "subscription": STR, "event": STR, "type": STR, "state": enum(*DELIVERY_STATES),
             "attempts": INT, "next_attempt_at": INT, "created_at": INT, "finished_at": NULLABLE_INT,
             "last_status": NULLABLE_INT, "last_error": NULLABLE_STR, "replay_of": NULLABLE_STR}
+
+#: ``POST …/explain``: the token endpoint's parameters (:mod:`authserver.grants.explain`), strings
+#: without control characters; empty or null is absent, as in a form.
+EXPLAIN_TEXT = {"type": ["string", "null"], "pattern": "^[^\\x00-\\x1f\\x7f]*$"}
+EXPLAIN_IN = {name: {**EXPLAIN_TEXT, "type": "string", "minLength": 1} for name in explain.REQUIRED} | \
+    {name: EXPLAIN_TEXT for name in explain.OPTIONAL}
+NULLABLE_STRINGS = {"type": ["array", "null"], "items": STR}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+EXPLANATION = {
+    "verdict": enum("issue", "refuse"), "failed_step": NULLABLE_STR, "error": NULLABLE_STR,
+    "error_description": NULLABLE_STR, "client_id": STR,
+    "steps": {"type": "array", "items": closed({"name": STR, "ok": BOOL, "detail": STR}, "all")},
+    "connection": NULLABLE_STR,
+    "connections": {"type": "array", "items": closed({"name": STR, "type": NULLABLE_STR, "result": enum(
+        *explain.CONNECTION_RESULTS), "detail": STR}, "all")},
+    "audience": nullable(closed({"requested": NULLABLE_STR, "client": STRINGS, "resolved": NULLABLE_STR}, "all")),
+    "profile": nullable(closed({"name": STR, "issued_token_type": STR}, "all")),
+    "scopes": nullable(closed({"requested": NULLABLE_STRINGS, "client": STRINGS, "backend": STRINGS,
+                               "backend_defaults": STRINGS, "held": NULLABLE_STRINGS,
+                               "granted": NULLABLE_STRINGS}, "all")),
+    "identity": nullable(closed({"outcome": enum(*explain.OUTCOMES.values(), "refused"), "rule": STR,
+                                 "steps": STRINGS, "user": nullable(closed({"_id": STR, "user_id": NULLABLE_STR},
+                                                                           "all"))}, "all")),
+    "token": nullable(closed({"header": OBJECT, "claims": OBJECT, "issued_token_type": STR,
+                              "signed": enum(False)}, "all")),
+}
 
 
 def schemas() -> dict[str, Any]:
@@ -211,4 +250,6 @@ def schemas() -> dict[str, Any]:
                                                      "description": "null: WEBHOOK_SECRET_OVERLAP_SECONDS"}}),
         "Delivery": closed({**DELIVERY, "attempt_log": {"type": "array", "items": ATTEMPT}}, tuple(DELIVERY)),
         "EventReplay": closed({"subscription": {**NULLABLE_STR, "description": "only to this subscription"}}),
+        "ExplainRequest": closed(EXPLAIN_IN, explain.REQUIRED),
+        "Explanation": closed(EXPLANATION, "all"),
     }

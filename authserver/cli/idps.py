@@ -36,6 +36,15 @@ def _connection_options(command):
         click.option("--shared-secret", is_flag=True, default=None,
                      help="backend_assertion: also accept HS256 with a generated secret (shown once)."),
         click.option("--config", "config_json", help="Connector settings as a JSON object."),
+        click.option("--upstream-client-id", help="Browser login: our client id at the upstream IdP."),
+        click.option("--upstream-auth-method",
+                     type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]),
+                     help="Browser login: how that client authenticates at the upstream token endpoint."),
+        click.option("--upstream-scope", help='Browser login: scopes asked upstream (default "openid email profile").'),
+        click.option("--upstream-secret-file", type=click.Path(dir_okay=False, allow_dash=True),
+                     help="Browser login: file holding the upstream client secret, or the private JWK for "
+                          "private_key_jwt ('-' reads stdin). Sealed at rest, never shown."),
+        click.option("--clear-upstream-secret", is_flag=True, default=None, help="Remove the upstream secret."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -43,7 +52,9 @@ def _connection_options(command):
 
 
 def _data(kind, trust, user_id_claim, provisioning, issuer, client_ids, userinfo, userinfo_url,
-          subject_claim, signing_client, shared_secret, config_json) -> dict:
+          subject_claim, signing_client, shared_secret, config_json, upstream_client_id=None,
+          upstream_auth_method=None, upstream_scope=None, upstream_secret_file=None,
+          clear_upstream_secret=None) -> dict:
     config = _json_object(config_json) if config_json else {}
     for key, value in (("issuer", issuer), ("userinfo_url", userinfo_url),
                        ("subject_claim", subject_claim), ("userinfo", userinfo)):
@@ -53,10 +64,29 @@ def _data(kind, trust, user_id_claim, provisioning, issuer, client_ids, userinfo
         config["client_ids"] = list(client_ids)
     data = {"trust": trust, "user_id_claim": user_id_claim, "provisioning": provisioning,
             "client_id": signing_client, "shared_secret": shared_secret}
+    data.update(upstream_client_id=upstream_client_id, upstream_auth_method=upstream_auth_method,
+                upstream_scope=upstream_scope)
     data = {k: v for k, v in data.items() if v is not None}
+    if upstream_secret_file is not None and clear_upstream_secret:
+        raise InvalidInput("--upstream-secret-file and --clear-upstream-secret exclude each other")
+    if upstream_secret_file is not None:
+        data["upstream_secret"] = _read_secret(upstream_secret_file)
+    elif clear_upstream_secret:
+        data["upstream_secret"] = None
     if config or kind:
         data["config"] = config
     return data
+
+
+def _read_secret(path: str) -> str:
+    try:
+        with click.open_file(path, "r", encoding="utf-8") as handle:
+            value = handle.read(16385).strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"--upstream-secret-file: cannot read {path}: {exc.__class__.__name__}") from None
+    if not value:
+        raise InvalidInput("--upstream-secret-file: the file is empty")
+    return value
 
 
 def _json_object(text: str) -> dict:

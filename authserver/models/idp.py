@@ -50,4 +50,6 @@ class IdentityProvider(db.Model):
                 "claim_mapping": self.claim_mapping, "config": self.config,
                 "client_id": self.client_id,
                 "shared_secret_set": self.secret_sealed is not None, "disabled": self.disabled,
+                "upstream_client_id": self.upstream_client_id, "upstream_auth_method": self.upstream_auth_method,
+                "upstream_scope": self.upstream_scope, "upstream_secret_set": self.upstream_secret_sealed is not None,
                 "created_at": self.created_at, "updated_at": self.updated_at}

@@ -6,9 +6,12 @@ the plugin at creation so bad settings are refused with a message naming the key
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+from joserfc.errors import JoseError
+from joserfc.jwk import JWKRegistry
 from sqlalchemy import select
 
 from authserver.crypto import new_secret
@@ -25,8 +28,12 @@ from authserver.registry.transactions import commit_admin_change, commit_or_conf
 from authserver.state import app_state
 
 IDP_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?\Z")
+UPSTREAM_FIELDS = {"upstream_client_id", "upstream_auth_method", "upstream_scope", "upstream_secret"}
 FIELDS = {"name", "type", "trust", "user_id_claim", "provisioning", "claim_mapping", "config",
-          "client_id", "shared_secret"}
+          "client_id", "shared_secret", *UPSTREAM_FIELDS}
+UPSTREAM_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+#: Key types a private_key_jwt key for the upstream may have (RFC 7518 §6, RFC 8037).
+PRIVATE_KEY_TYPES = {"EC": "d", "RSA": "d", "OKP": "d"}
 UPDATABLE = FIELDS - {"name", "type"} | {"disabled"}
 ORDER = Order("idps", (IdentityProvider.name,))
 
@@ -118,7 +125,65 @@ def _apply(realm: Realm, idp: IdentityProvider, data: dict[str, Any]) -> str | N
         raise InvalidInput(f"client_id: a {idp.type} connection names the client whose keys sign")
     if idp.provisioning == "link_verified_email" and not idp.verified:
         raise InvalidInput("provisioning: link_verified_email needs trust 'verified'")
+    _apply_upstream(realm, idp, data)
     return _apply_secret(realm, idp, data.get("shared_secret"))
+
+
+def _apply_upstream(realm: Realm, idp: IdentityProvider, data: dict[str, Any]) -> None:
+    """The browser login's upstream client (OIDC Core §9): its id, how it authenticates, the
+    scopes asked for, and its secret — a client secret or a private JWK — sealed at rest."""
+    given = UPSTREAM_FIELDS & set(data)
+    if not given:
+        _check_upstream_audience(idp)
+        return
+    if not _connector(idp.type).browser_login:
+        raise InvalidInput(f"{sorted(given)[0]}: a {idp.type} connection cannot run a browser login")
+    if "upstream_client_id" in data:
+        idp.upstream_client_id = validation.text(data["upstream_client_id"], "upstream_client_id", 255,
+                                                 required=False)
+    if "upstream_auth_method" in data:
+        idp.upstream_auth_method = _choice(data["upstream_auth_method"], "upstream_auth_method",
+                                           UPSTREAM_AUTH_METHODS)
+    if "upstream_scope" in data:
+        scopes = validation.scopes(data["upstream_scope"], "upstream_scope")
+        if scopes and "openid" not in scopes:
+            raise InvalidInput("upstream_scope: must include openid")
+        idp.upstream_scope = " ".join(scopes) or None
+    if "upstream_secret" in data:
+        idp.upstream_secret_sealed = _sealed_upstream_secret(realm, idp, data["upstream_secret"])
+    if idp.upstream_auth_method == "private_key_jwt" and idp.upstream_secret_sealed is not None:
+        _check_private_jwk(app_state().box.open(idp.upstream_secret_sealed, context=_upstream_context(realm, idp))
+                           .decode())
+    _check_upstream_audience(idp)
+
+
+def _check_upstream_audience(idp: IdentityProvider) -> None:
+    accepted = (idp.config or {}).get("client_ids") or []
+    if idp.upstream_client_id and idp.upstream_client_id not in accepted:
+        raise InvalidInput("upstream_client_id: also list it among the connection's client ids, the audiences "
+                           "its ID tokens are accepted for")
+
+
+def _sealed_upstream_secret(realm: Realm, idp: IdentityProvider, value: Any) -> bytes | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 16384:
+        raise InvalidInput("upstream_secret: must be a string (a client secret, or a private JWK as JSON)")
+    return app_state().box.seal(value.encode(), context=_upstream_context(realm, idp))
+
+
+def _upstream_context(realm: Realm, idp: IdentityProvider) -> str:
+    return f"idp-upstream-secret:{realm.id}:{idp.name}"
+
+
+def _check_private_jwk(value: str) -> None:
+    try:
+        jwk = json.loads(value)
+        JWKRegistry.import_key(jwk)
+    except (ValueError, TypeError, KeyError, JoseError):
+        raise InvalidInput("upstream_secret: private_key_jwt needs a private JWK (EC, RSA or OKP) as JSON") from None
+    if not isinstance(jwk, dict) or PRIVATE_KEY_TYPES.get(jwk.get("kty")) not in jwk:
+        raise InvalidInput("upstream_secret: the JWK holds no private key")
 
 
 def _apply_secret(realm: Realm, idp: IdentityProvider, wanted: Any) -> str | None:

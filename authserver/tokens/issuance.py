@@ -160,3 +160,15 @@ def _count(ctx: RealmContext, issuance: Issuance, now: int) -> tuple | None:
     user = issuance.decision.user
     return usage.record(ctx.state.usage, ctx.realm, usage.month_of(now), user, issuance.client.client_id,
                         issuance.decision.idp or "-", anonymous=not user.identified)
+
+
+def shape_unsigned(ctx: RealmContext, issuance: Issuance) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """What :func:`issue` would sign for a user, unsigned: the profile's header and claims, and
+    the issued token type. Nothing is signed, committed or counted (explain)."""
+    now = ctx.now()
+    granted = _granted(ctx, issuance, now, _expiry(ctx, issuance, now))
+    try:
+        shaped = issuance.profile.shape(granted)
+    except ValueError:  # as in _user_token: the profile cannot represent this user
+        raise InvalidGrantError(description="The chat backend cannot represent this user.") from None
+    return dict(shaped.header), dict(shaped.claims), issuance.profile.issued_token_type

@@ -4,6 +4,7 @@ Implements :class:`authserver.plugin_api.ReplayCache`. A claim is one upsert on 
 connection (one round trip, one commit): it inserts the key, or takes over a row whose
 value has expired; a live row makes it a replay. Other requests, in this process or
 another, see the claim at once, and the request's own transaction is untouched.
+:meth:`~DatabaseReplayCache.seen` only asks (explain): it writes nothing and spends nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from authserver.extensions import db
@@ -38,3 +39,12 @@ class DatabaseReplayCache:
             if random.random() < PURGE_PROBABILITY:
                 connection.execute(delete(ReplayEntry).where(ReplayEntry.expires_at <= now))
         return claimed
+
+    def seen(self, key: str) -> bool:
+        """Whether ``key`` is claimed and not yet expired, i.e. a :meth:`claim` now would be a
+        replay; a read on its own connection that claims nothing."""
+        key_hash = hashlib.sha256(key.encode()).hexdigest()
+        live = select(ReplayEntry.key_hash).where(ReplayEntry.key_hash == key_hash,
+                                                  ReplayEntry.expires_at > int(self._clock()))
+        with db.engine.connect() as connection:
+            return connection.execute(live).first() is not None
