@@ -14,6 +14,7 @@ The views in :mod:`authserver.endpoints.authorize` only translate HTTP to these 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -23,6 +24,7 @@ from authserver.extensions import db
 from authserver.identity.decision import Login, ProvisioningRefused, decide_login
 from authserver.identity.federation import allowed_idps
 from authserver.models import AuthorizationRequest, BrowserSession, Client, DeviceSession, IdentityProvider, User
+from authserver.plugin_api import UpstreamUnavailable
 from authserver.registry.clients import cached_client
 from authserver.state import RealmContext
 
@@ -114,6 +116,20 @@ def start_upstream(ctx: RealmContext, row: AuthorizationRequest, idp: IdentityPr
     row.upstream_leg_sealed = started.leg_sealed
     db.session.commit()
     return Redirect(started.redirect_url)
+
+
+def upstream_origins(ctx: RealmContext, idps: list[IdentityProvider]) -> str:
+    """Where the login page's form may lead (CSP ``form-action`` applies to the redirect that
+    follows the POST): the listed connections' authorization endpoints."""
+    origins = []
+    for idp in idps:
+        try:
+            endpoint = ctx.state.connectors.connector(idp).browser_endpoints().authorization_endpoint
+        except UpstreamUnavailable:
+            continue
+        parts = urlsplit(endpoint)
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return " ".join(dict.fromkeys(origins))
 
 
 def callback_url(ctx: RealmContext, idp_name: str) -> str:

@@ -156,7 +156,8 @@ def _respond(ctx, outcome, browser: str | None):
     if isinstance(outcome, login.Redirect):
         response = pages.secured(redirect(outcome.url, 303))
     elif isinstance(outcome, login.ChooseIdP):
-        response = pages.page("login.html", action=f"{ctx.issuer}/authorize/choose", handle=outcome.handle,
+        response = pages.page("login.html", form_targets=login.upstream_origins(ctx, outcome.idps),
+                              action=f"{ctx.issuer}/authorize/choose", handle=outcome.handle,
                               csrf_token=pages.csrf_token(ctx, browser, CHOOSE), realm_title=pages.realm_title(ctx),
                               client_name=outcome.client_name,
                               idps=[{"name": idp.name, "label": _label(idp)} for idp in outcome.idps])

@@ -8,6 +8,8 @@ form carries a CSRF token (§2: the OP SHOULD ask), so no third-party page logs 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, g, request
 
 from authserver.browser import pages, store
@@ -63,7 +65,9 @@ def _return_target(ctx, values: dict) -> str | None:
 
 def _confirmation(ctx, values: dict):
     browser = pages.browser_id() or pages.new_browser_id()
+    target = urlsplit(values.get("post_logout_redirect_uri") or "")
     response = pages.page("logout.html", action=f"{ctx.issuer}/logout", realm_title=pages.realm_title(ctx),
+                          form_targets=f"{target.scheme}://{target.netloc}" if target.netloc else "",
                           csrf_token=pages.csrf_token(ctx, browser, CONFIRM),
                           fields=[(name, values[name]) for name in PASSED_ON if values.get(name)])
     if request.cookies.get(pages.LOGIN_COOKIE) != browser:

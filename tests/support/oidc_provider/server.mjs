@@ -203,8 +203,24 @@ function sendJson(res, status, body) {
 
 // ---------------------------------------------------------------- interactions
 
+// A browser (Accept: text/html) gets a form to fill in: the login name, or a consent button.
+function interactionPage(uid, prompt, params) {
+  const field = prompt.name === 'login'
+    ? '<label for="login">Username</label> <input id="login" name="login" autocomplete="username" required>'
+    : `<p>${String(params.client_id).replace(/[^\w.-]/g, '')} asks for: ${String(params.scope).replace(/[^\w .:-]/g, '')}</p>`;
+  const button = prompt.name === 'login' ? 'Sign in' : 'Allow';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Upstream IdP: ${prompt.name}</title></head>
+<body><h1>Upstream IdP</h1><form method="post" action="/interaction/${uid}">${field}
+<button type="submit" id="submit">${button}</button></form></body></html>`;
+}
+
 async function interactionShow(req, res) {
   const { uid, prompt, params } = await provider.interactionDetails(req, res);
+  if ((req.headers.accept || '').includes('text/html')) {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(interactionPage(uid, prompt, params));
+    return;
+  }
   sendJson(res, 200, {
     uid,
     prompt: prompt.name,
