@@ -50,6 +50,43 @@ def test_idps_create_oidc(runner):
     assert idp["config"]["userinfo"] is True and idp["disabled"] is False
 
 
+def test_idps_update_sets_the_upstream_client_for_the_browser_login(app, runner, tmp_path):
+    create_oidc(runner)
+    result = runner.invoke(main, ["idps", "update", "--realm", "default", "corp", "--issuer", ISSUER,
+                                  "--client-id", "chat-web", "--client-id", "authserver",
+                                  "--upstream-client-id", "authserver", "--upstream-auth-method",
+                                  "client_secret_basic", "--upstream-secret-file", "-", "--json"],
+                           input="s3cret-from-stdin\n")
+    assert result.exit_code == 0, result.output
+    idp = json.loads(result.stdout)
+    assert (idp["upstream_client_id"], idp["upstream_auth_method"], idp["upstream_secret_set"]) == (
+        "authserver", "client_secret_basic", True)
+    assert "s3cret-from-stdin" not in result.output
+    cleared = ok_json(runner, "idps", "update", "--realm", "default", "corp", "--clear-upstream-secret")
+    assert cleared["upstream_secret_set"] is False and cleared["upstream_client_id"] == "authserver"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--upstream-client-id", "not-listed"), "also list it among the connection's client ids"),
+    (("--upstream-auth-method", "private_key_jwt", "--upstream-secret-file", "{secret}"), "private JWK"),
+    (("--upstream-scope", "email"), "must include openid"),
+    (("--upstream-secret-file", "/nonexistent/file"), "cannot read"),
+])
+def test_bad_upstream_settings_are_one_line(runner, tmp_path, args, message):
+    create_oidc(runner)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not a jwk")
+    args = tuple(a.replace("{secret}", str(secret)) for a in args)
+    assert message in one_line_error(runner, "idps", "update", "--realm", "default", "corp", *args)
+
+
+def test_a_connector_without_browser_login_refuses_upstream_settings(app, runner):
+    make_backend(app)
+    AppBackend(app)
+    assert "cannot run a browser login" in one_line_error(runner, "idps", "update", "--realm", "default", "app",
+                                                           "--upstream-client-id", "x")
+
+
 def test_idps_create_default_user_id_rule(runner):
     assert create_oidc(runner)["user_id_claim"] == "{idp}:{sub}"
 
