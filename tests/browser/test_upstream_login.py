@@ -240,3 +240,22 @@ def test_the_session_cookie_is_httponly_lax_and_scoped_to_the_realm(broker):
     broker.authorize()
     cookie = broker.http.get_cookie(pages.SESSION_COOKIE, domain="localhost", path="/realms/default/")
     assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_an_id_token_without_this_logins_nonce_is_refused(broker):
+    """The leg's nonce is what the ID token must carry: a leg whose nonce differs (as if the
+    upstream's answer belonged to another login) ends in access_denied, no code."""
+    from authserver.models import AuthorizationRequest
+    from authserver.state import app_state
+
+    location = broker_callback(broker)
+    with broker.app.app_context():
+        row = db.session.scalars(select(AuthorizationRequest).where(AuthorizationRequest.idp_name == "corp")).one()
+        context = f"upstream-leg:{row.realm_id}:corp"
+        leg = json.loads(app_state().box.open(row.upstream_leg_sealed, context=context))
+        row.upstream_leg_sealed = app_state().box.seal(json.dumps({**leg, "nonce": "another-login"}).encode(),
+                                                       context=context)
+        db.session.commit()
+    answer = parse_qs(urlsplit(broker.callback(location).headers["Location"]).query)
+    assert answer["error"] == ["access_denied"] and "nonce" in answer["error_description"][0]
+    assert "code" not in answer
