@@ -26,7 +26,8 @@ __all__ = ["CLIError", "main"]
 # A group run without a command prints its help (click >= 8.2 raises this for it): not a failure.
 _HELP_INSTEAD = tuple(filter(None, [getattr(click.exceptions, "NoArgsIsHelpError", None)]))
 #: The admin commands, which `--server` runs through a remote admin API; the others run here.
-REMOTE_COMMANDS = frozenset({"realms", "keys", "backends", "clients", "idps", "users", "usage", "audit", "webhooks"})
+REMOTE_COMMANDS = frozenset({"realms", "keys", "backends", "clients", "idps", "users", "usage", "audit", "webhooks",
+                             "explain"})
 REMOTE_OPTIONS = ("server", "client_id", "client_secret", "realm_of_credentials")
 
 
@@ -111,6 +112,7 @@ def _register_commands() -> None:
         backends,
         clients,
         config,
+        explain,
         idps,
         init,
         keys,
@@ -130,6 +132,7 @@ def _register_commands() -> None:
                     audit.audit_command, admin.admin, plugins.plugins):
         main.add_command(command)
     main.add_command(webhooks.webhooks)
+    main.add_command(explain.explain_command)
     main.add_command(worker.worker_command)
     main.add_command(config.config)
     main.add_command(secrets.secrets)

@@ -137,8 +137,10 @@ class Explanation:
     def passed(self, name: str, detail: str) -> None:
         self.steps.append(Step(name, True, detail))
 
-    def failed(self, name: str, error: str, description: str) -> _Stop:
-        self.steps.append(Step(name, False, description))
+    def failed(self, name: str, error: str, description: str, detail: str | None = None) -> _Stop:
+        """Step ``name`` failed: the exchange answers ``error`` and ``description``; ``detail``
+        (the description if None) says more, as the connector's own words do."""
+        self.steps.append(Step(name, False, detail or description))
         self.error, self.error_description = error, description
         return _Stop(name)
 
@@ -262,10 +264,10 @@ class _Run:
         try:
             subject = subjects.verify(ctx, client, token, kind, params.idp, params.session_token)
         except (OAuth2Error, ServiceError) as exc:
+            refusal = exc.error, (exc.description if isinstance(exc, OAuth2Error) else exc.message) or exc.error
             if upstream:
-                self.diagnose(client, params)  # the connector's own words for the refusal
-            said = exc.description if isinstance(exc, OAuth2Error) else exc.message
-            raise self.answer.failed("subject", exc.error, said or exc.error) from None
+                self.diagnose(client, params, *refusal)  # the step, in the connector's own words
+            raise self.answer.failed("subject", *refusal) from None
         if subject.login is not None:
             self.verified_login(subject, params)
         elif subject.held is not None:
@@ -316,18 +318,16 @@ class _Run:
             return "misconfigured", str(exc)
         return "accepts", f"takes {kind} tokens with this iss"
 
-    def diagnose(self, client: Client, params: exchange.ExchangeRequest) -> None:
-        """Where :func:`subjects.verify` refused an upstream token, with what the connector
-        said (it only reaches the log there); raises the failed step."""
+    def diagnose(self, client: Client, params: exchange.ExchangeRequest, error: str, description: str) -> None:
+        """Which step of :func:`subjects.verify` refused an upstream token (with ``error`` and
+        ``description``), and what the connector said, which the exchange only logs; raises it."""
         ctx, token, kind = self.ctx, params.subject_token, params.subject_token_type
         if params.session_token and find_active_session(ctx, client, params.session_token) is None:
-            raise self.answer.failed("session", "invalid_request", "The session token is not valid.")
+            raise self.answer.failed("session", error, description)
         try:
             idp = select_idp(ctx, client, token, kind, params.idp)
-        except SubjectTokenRefused as exc:
-            raise self.answer.failed("connection", "invalid_request", exc.message) from None
-        except PluginConfigError as exc:
-            raise self.answer.failed("connection", "temporarily_unavailable", f"misconfigured: {exc}") from None
+        except (SubjectTokenRefused, PluginConfigError) as exc:
+            raise self.answer.failed("connection", error, description, str(exc)) from None
         self.matched(idp)
         try:
             verify_subject(ctx, client, idp, token, kind)
@@ -336,12 +336,9 @@ class _Run:
             check = _check_named(said)
             if check is not None and [n for n, _ in CHECKS].index(check) > SIGNATURE:
                 self.answer.passed("verify.signature", f"verified by the {idp.type} connection {idp.name!r}")
-            raise self.answer.failed(f"verify.{check}" if check else "verify", "invalid_request", said) from None
-        except SubjectTokenRefused as exc:
-            raise self.answer.failed("verify", "invalid_request", exc.message) from None
-        except UpstreamUnavailable as exc:
-            raise self.answer.failed("verify", "temporarily_unavailable",
-                                     f"the identity provider cannot be reached: {exc}") from None
+            raise self.answer.failed(f"verify.{check}" if check else "verify", error, description, said) from None
+        except (SubjectTokenRefused, UpstreamUnavailable) as exc:
+            raise self.answer.failed("verify", error, description, str(exc) or description) from None
 
     def matched(self, idp: IdentityProvider) -> None:
         self.answer.connection = idp.name
@@ -418,9 +415,9 @@ class _Run:
                 raise self.answer.failed("identity", exc.error, f"rule {exc.rule}: {exc.message}") from None
             self.answer.identity = {"outcome": OUTCOMES[plan.outcome], "rule": plan.rule, "steps": list(plan.steps),
                                     "user": _user(decision.user)}
-        who = self.answer.identity["user"]
-        self.answer.passed("identity", f"{self.answer.identity['outcome']} (rule {decision.rule})"
-                           + (f": {who['_id']}" if who else ""))
+        who = decision.user
+        whom = f"a new user, user_id {who.user_id!r}" if who.uid == NEW_USER else f"user {who.uid}"
+        self.answer.passed("identity", f"{self.answer.identity['outcome']} (rule {decision.rule}): {whom}")
         return decision
 
     def claims(self, issuance: Issuance, params: exchange.ExchangeRequest) -> None:

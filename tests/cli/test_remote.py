@@ -238,7 +238,8 @@ def test_failures_are_one_line_and_exit_2(server, runner, tmp_path):
     assert Remote("http://127.0.0.1:9", "a", "b").error("realms", "list") == (
         "Error: cannot reach http://127.0.0.1:9: connection refused or no route to the host")
     assert server.error("init") == ("Error: `init` runs on the server's host, not through --server; --server "
-                                    "takes: audit, backends, clients, idps, keys, realms, usage, users, webhooks")
+                                    "takes: audit, backends, clients, explain, idps, keys, realms, usage, users, "
+                                    "webhooks")
     assert Remote("ftp://x", "a", "b").error("realms", "list").startswith("Error: --server: expected")
     result = CliRunner().invoke(main, ["--client-id", "x", "realms", "list"])
     assert result.exit_code == 2 and "--client-id: only with --server URL" in result.output

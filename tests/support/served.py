@@ -44,7 +44,7 @@ class Served:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # bound, workers still booting
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("authserver serve did not become ready")
