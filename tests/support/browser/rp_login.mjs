@@ -1,114 +1,273 @@
 // The app's side of a browser login, played by libraries authserver did not write:
-// panva's openid-client (a certified Relying Party) builds the requests and validates every
-// answer (state, iss per RFC 9207, the ID token: signature, iss, aud, nonce, at_hash), and
-// playwright-core drives a real Chromium (/usr/bin/chromium) through authserver's login page
-// and the upstream IdP's pages. Screenshots of every page go to `screenshots`.
+// panva's openid-client v6 (a certified Relying Party) builds every request and validates every
+// answer (state; `iss` per RFC 9207, since discovery advertises
+// authorization_response_iss_parameter_supported; the ID token's signature against the JWKS,
+// iss, aud, nonce, auth_time with max_age), and playwright-core drives a real headless Chromium
+// through authserver's login page and the upstream IdP's pages (tests/support/oidc_provider).
 //
-//   node rp_login.mjs '<json config>'   → one JSON line on stdout with what happened
+//   node rp_login.mjs '<json config>'      or      node rp_login.mjs < config.json
 //
-// config: { issuer, clients: [{client_id, redirect_uri}], audience, scope, username,
-//           upstream_origin, post_logout_redirect_uri, screenshots, chromium }
-import { mkdirSync } from 'node:fs';
+// prints one JSON line: {"steps": {name: result}, "pages": [...] (screenshots), "documents": [...]
+// (authserver's answers to the browser's navigations, with their framing headers), "console": [...]
+// (CSP violations, failed sub-resources), "error"}.
+//
+// config:
+//   issuer          authserver's realm issuer, e.g. http://127.0.0.1:PORT/realms/default
+//   app_origin      http://127.0.0.1:PORT: the app's redirect URIs are served there (loopback)
+//   upstream        {origin, username, password?}: who signs in on the upstream's pages
+//   clients         {name: {client_id, client_secret?, auth_method?, redirect_uri}}
+//   audience, scope defaults for login steps
+//   screenshots     folder for a PNG of every page the browser stops on
+//   chromium        the browser binary (default /usr/bin/chromium)
+//   steps           list, run in order, each {do, name?, ...}:
+//     login     client, context ("main"), audience, scope, idp_hint, choose_idp, use_par,
+//               response_mode (query|form_post), prompt, max_age, login_hint, username (upstream),
+//               extra (more request parameters)
+//               -> seen (pages: authserver-login, upstream-login, upstream-consent, ...),
+//                  response {method, params}, tokens, id_token_claims; or error
+//     refresh   of (a login step's name): rotation, then the old token again (reuse), then the
+//               new one (its family must be revoked by then) -> rotated, tokens, reuse_error,
+//               family_error
+//     userinfo  of -> claims (openid-client checks sub against the ID token's)
+//     logout    of, post_logout_redirect_uri, state, context -> returned (the URL), seen
+//   Without `steps`, the top-level client_id, client_secret, redirect_uri, idp_hint, use_par,
+//   response_mode, prompt, max_age, login_hint make one login step.
+//
+// A step that fails records {error: {name, message, code, error, error_description, status}}
+// and the next steps still run; `error` at the top is the harness's own failure.
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import * as client from 'openid-client';
 import { chromium } from 'playwright-core';
 
-const config = JSON.parse(process.argv[2]);
+const LOGIN_OPTIONS = ['client_id', 'client_secret', 'auth_method', 'redirect_uri', 'idp_hint', 'use_par',
+  'response_mode', 'prompt', 'max_age', 'login_hint', 'choose_idp'];
+const STEP_TIMEOUT_MS = 20000;
 
-// The app's redirect URIs, served for real on loopback (a browser follows redirects there).
-const arrivals = [];
-const app = createServer((req, res) => {
-  arrivals.push(new URL(req.url, config.app_origin).href);
-  res.writeHead(200, { 'content-type': 'text/html' });
-  res.end('<!doctype html><title>app</title>back at the app');
-});
-await new Promise((resolve) => { app.listen(Number(new URL(config.app_origin).port), '127.0.0.1', resolve); });
+function readConfig() {
+  const raw = process.argv[2] ?? readFileSync(0, 'utf8');
+  const config = JSON.parse(raw);
+  if (!config.steps) {
+    const { client_id: clientId, client_secret: secret, auth_method: method, redirect_uri: redirectUri, ...rest } = config;
+    config.clients = { app: { client_id: clientId, client_secret: secret, auth_method: method, redirect_uri: redirectUri } };
+    const options = Object.fromEntries(LOGIN_OPTIONS.filter((k) => k in rest).map((k) => [k, rest[k]]));
+    config.steps = [{ do: 'login', name: 'login', client: 'app', ...options }];
+  }
+  config.chromium ||= '/usr/bin/chromium';
+  config.authserver_origin = new URL(config.issuer).origin;
+  return config;
+}
+
+const config = readConfig();
+const report = { steps: {}, pages: [], documents: [], console: [], error: null };
 mkdirSync(config.screenshots, { recursive: true });
-const report = { pages: [], steps: {} };
+
+// ---------------------------------------------------------------- the app's redirect URIs
+
+const arrivals = []; // every request the app received: {method, url, body}
+const app = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    arrivals.push({ method: req.method, url: new URL(req.url, config.app_origin).href,
+                    body: Buffer.concat(chunks).toString('utf8') });
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><html lang="en"><title>The app</title><h1>Back at the app</h1></html>');
+  });
+});
+
+// ---------------------------------------------------------------- the browser
+
 let shot = 0;
-
-async function snapshot(page, name) {
+async function snapshot(page, label) {
   shot += 1;
-  const file = `${config.screenshots}/${String(shot).padStart(2, '0')}-${name}.png`;
+  const file = `${config.screenshots}/${String(shot).padStart(2, '0')}-${label}.png`;
   await page.screenshot({ path: file, fullPage: true });
-  report.pages.push({ name, url: page.url().split('?')[0], file });
+  report.pages.push({ name: label, url: page.url().split('?')[0], title: await page.title(), file });
 }
 
-async function discover(clientId) {
-  return client.discovery(new URL(config.issuer), clientId, undefined, client.None(), {
-    execute: [client.allowInsecureRequests], // loopback http in the test
-  });
+const contexts = new Map();
+async function contextNamed(browser, name) {
+  if (!contexts.has(name)) contexts.set(name, await browser.newContext());
+  return contexts.get(name);
 }
 
-// Runs the front channel in `context` until the browser is sent to `redirectUri`; clicks
-// through authserver's login page and the upstream's pages on the way. Returns that URL.
-async function frontChannel(context, url, redirectUri, label) {
-  const page = await context.newPage();
-  const before = arrivals.length;
-  let arrived = null;
-  const check = () => {
-    arrived = arrivals.slice(before).find((href) => href.startsWith(redirectUri)) || null;
-    return arrived;
-  };
-  const seen = [];
-  page.on('requestfailed', (request) => {
-    if (!arrived) report.failed = [...(report.failed || []), `${request.url().split('?')[0]}: ${request.failure()?.errorText}`];
-  });
-  await page.goto(url.href);
-  for (let i = 0; i < 40 && !check(); i += 1) {
-    await page.waitForLoadState('domcontentloaded');
-    if (check()) break;
-    const here = new URL(page.url());
-    if (here.origin === config.upstream_origin && await page.locator('#login').count()) {
-      seen.push('upstream-login');
-      await snapshot(page, `${label}-upstream-login`);
-      await page.fill('#login', config.username);
-      await Promise.all([page.waitForNavigation(), page.click('#submit')]);
-    } else if (here.origin === config.upstream_origin && await page.locator('#submit').count()) {
-      seen.push('upstream-consent');
-      await snapshot(page, `${label}-upstream-consent`);
-      await Promise.all([page.waitForNavigation(), page.click('#submit')]);
-    } else if (await page.locator('ul.idps button').count()) {
-      seen.push('authserver-login');
-      await snapshot(page, `${label}-authserver-login`);
-      report.frame_headers = await headersOf(context, page.url());
-      await Promise.all([page.waitForNavigation(), page.locator('ul.idps button').first().click()]);
-    } else {
-      await page.waitForTimeout(100);
+// What the browser shows now, and what a person would do there.
+async function kindOf(page) {
+  const here = new URL(page.url());
+  if (here.origin === config.upstream.origin) {
+    if (await page.locator('#login').count()) return 'upstream-login';
+    if (await page.locator('#submit').count()) return 'upstream-consent';
+    return 'upstream-other';
+  }
+  if (here.origin === config.authserver_origin) {
+    if (await page.locator('form#response').count()) return 'authserver-form-post';
+    if (await page.locator('button[name=idp]').count()) return 'authserver-login';
+    if (await page.locator('input[name=csrf_token]').count()) return 'authserver-logout-confirm';
+    if (await page.locator('[role=alert]').count()) return 'authserver-error';
+  }
+  return null;
+}
+
+async function act(page, kind, step) {
+  const submit = (locator) => Promise.all([page.waitForNavigation({ timeout: 10000 }), locator.click()]);
+  if (kind === 'upstream-login') {
+    await page.fill('#login', step.username || config.upstream.username);
+    if (config.upstream.password && await page.locator('#password').count()) {
+      await page.fill('#password', config.upstream.password);
     }
+    return submit(page.locator('#submit'));
   }
-  if (!arrived) {
-    await snapshot(page, `${label}-stuck`);
-    report.stuck = await page.content();
+  if (kind === 'upstream-consent') return submit(page.locator('#submit'));
+  if (kind === 'authserver-login') {
+    const choice = step.choose_idp ? page.locator(`button[name=idp][value="${step.choose_idp}"]`)
+      : page.locator('button[name=idp]').first();
+    if (!await choice.count()) {
+      const offered = await page.locator('button[name=idp]').evaluateAll((buttons) => buttons.map((b) => b.value));
+      throw new Error(`the login page offers no ${step.choose_idp}, only: ${offered.join(', ')}`);
+    }
+    return submit(choice);
   }
-  await page.close();
-  if (!arrived) throw new Error(`${label}: never returned to ${redirectUri}; pages: ${seen.join(', ')}`);
-  return { url: new URL(arrived), seen };
+  if (kind === 'authserver-logout-confirm') return submit(page.locator('form button[type=submit]'));
+  return page.waitForTimeout(100); // the form_post page submits itself
 }
 
-async function headersOf(context, url) {
-  const response = await context.request.get(url);
-  const headers = response.headers();
-  return { 'x-frame-options': headers['x-frame-options'], 'content-security-policy': headers['content-security-policy'] };
+// Runs the front channel in `context` from `url` until the browser reaches `target` (a URL
+// prefix at the app); returns that arrival and the pages seen on the way.
+async function frontChannel(context, url, target, label, step = {}) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(10000);
+  page.on('console', (message) => { // a CSP violation shows here; failed loads are listed below
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      report.console.push(`${label}: ${message.text()}`);
+    }
+  });
+  page.on('response', (response) => {
+    const request = response.request();
+    if (!request.isNavigationRequest() && response.status() >= 400 && !response.url().endsWith('/favicon.ico')) {
+      report.console.push(`${label}: ${response.status()} for ${request.resourceType()} ${response.url().split('?')[0]}`);
+    }
+    if (!request.isNavigationRequest() || request.frame() !== page.mainFrame()) return;
+    if (new URL(response.url()).origin !== config.authserver_origin) return;
+    const headers = response.headers();
+    report.documents.push({ step: label, url: response.url().split('?')[0], status: response.status(),
+                            content_type: headers['content-type'] || null,
+                            x_frame_options: headers['x-frame-options'] || null,
+                            csp: headers['content-security-policy'] || null });
+  });
+  const before = arrivals.length;
+  const arrived = () => arrivals.slice(before).find((a) => a.url.startsWith(target));
+  const seen = [];
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  try {
+    await page.goto(url.href);
+    while (!arrived() && Date.now() < deadline) {
+      await page.waitForLoadState('load');
+      if (arrived()) break;
+      const kind = await kindOf(page);
+      if (kind && seen.at(-1) !== kind) {
+        seen.push(kind);
+        await snapshot(page, `${label}-${kind}`);
+      }
+      if (kind === 'authserver-error') {
+        throw new Error(`authserver shows an error page: ${(await page.locator('[role=alert]').innerText()).trim()}`);
+      }
+      await act(page, kind, step);
+    }
+    const arrival = arrived();
+    if (!arrival) throw new Error(`never returned to ${target}; pages seen: ${seen.join(', ') || 'none'}`);
+    await page.waitForLoadState('load');
+    await snapshot(page, `${label}-app`);
+    return { arrival, seen };
+  } catch (error) {
+    await snapshot(page, `${label}-stuck`).catch(() => {});
+    error.seen = seen;
+    error.page = { url: page.url().split('?')[0], text: (await page.locator('body').innerText().catch(() => '')).slice(0, 1000) };
+    throw error;
+  } finally {
+    await page.close();
+  }
 }
 
-async function login(context, app, label, extra = {}) {
-  const rp = await discover(app.client_id);
+// ---------------------------------------------------------------- the app (openid-client)
+
+const relyingParties = new Map();
+async function relyingParty(name) {
+  if (!relyingParties.has(name)) {
+    const app = config.clients[name];
+    if (!app) throw new Error(`no client named ${name} in the config`);
+    let auth = client.None();
+    if (app.client_secret) {
+      auth = app.auth_method === 'client_secret_post' ? client.ClientSecretPost(app.client_secret)
+        : client.ClientSecretBasic(app.client_secret);
+    }
+    const rp = await client.discovery(new URL(config.issuer), app.client_id, undefined, auth, {
+      execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks], // http loopback issuer
+    });
+    relyingParties.set(name, { rp, app });
+  }
+  return relyingParties.get(name);
+}
+
+function tokensOf(response) {
+  const { access_token, id_token, refresh_token, expires_in, scope, token_type } = response;
+  return { access_token, id_token, refresh_token, expires_in, scope, token_type };
+}
+
+function asRequest(arrival) {
+  if (arrival.method === 'GET') return new URL(arrival.url);
+  return new Request(arrival.url, { method: arrival.method, body: arrival.body,
+                                    headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+}
+
+function responseParams(arrival) {
+  const source = arrival.method === 'GET' ? new URL(arrival.url).searchParams : new URLSearchParams(arrival.body);
+  return Object.fromEntries(source);
+}
+
+const logins = new Map(); // step name -> {rp, tokens, claims}
+
+async function login(browser, step, label) {
+  const { rp, app } = await relyingParty(step.client);
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
-  const url = client.buildAuthorizationUrl(rp, {
-    redirect_uri: app.redirect_uri, scope: config.scope, audience: config.audience, state, nonce,
-    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra,
-  });
-  const { url: back, seen } = await frontChannel(context, url, app.redirect_uri, label);
-  const tokens = await client.authorizationCodeGrant(rp, back, {
-    pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
-  });
-  return { rp, tokens, claims: tokens.claims(), seen };
+  const params = {
+    redirect_uri: app.redirect_uri, scope: step.scope ?? config.scope ?? 'openid', state, nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  };
+  for (const name of ['idp_hint', 'response_mode', 'prompt', 'login_hint']) {
+    if (step[name]) params[name] = step[name];
+  }
+  if (step.max_age !== undefined) params.max_age = String(step.max_age);
+  Object.assign(params, step.extra || {}); // e.g. a device session's session_token (pushed only)
+  const audience = step.audience ?? config.audience;
+  if (audience) params.audience = audience;
+  const url = step.use_par ? await client.buildAuthorizationUrlWithPAR(rp, params) : client.buildAuthorizationUrl(rp, params);
+  const result = { request: { url: url.href.split('?')[0], params: Object.fromEntries(url.searchParams) } };
+  try {
+    const context = await contextNamed(browser, step.context || 'main');
+    const { arrival, seen } = await frontChannel(context, url, app.redirect_uri, label, step);
+    Object.assign(result, { seen, response: { method: arrival.method, params: responseParams(arrival) } });
+    const tokens = await client.authorizationCodeGrant(rp, asRequest(arrival), {
+      pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
+      ...(step.max_age !== undefined ? { maxAge: Number(step.max_age) } : {}),
+    });
+    logins.set(label, { rp, tokens, claims: tokens.claims() });
+    return { ...result, tokens: tokensOf(tokens), id_token_claims: tokens.claims() };
+  } catch (error) {
+    error.partial = result;
+    throw error;
+  }
 }
 
-async function expectGrantError(promise) {
+function loginNamed(name) {
+  const done = logins.get(name);
+  if (!done) throw new Error(`step ${name} has no tokens to use`);
+  return done;
+}
+
+async function refusal(promise) {
   try {
     await promise;
     return null;
@@ -117,54 +276,62 @@ async function expectGrantError(promise) {
   }
 }
 
-const browser = await chromium.launch({ executablePath: config.chromium, args: ['--no-sandbox'] });
-try {
-  const [first, second] = config.clients;
-  const context = await browser.newContext();
-
-  // 1. the login: openid-client validates the callback (state, iss) and the ID token
-  const one = await login(context, first, 'first');
-  report.steps.login = { seen: one.seen, id_token_claims: one.claims, access_token: one.tokens.access_token,
-                         refresh_token: one.tokens.refresh_token, scope: one.tokens.scope };
-
-  // 2. refresh rotates; the old refresh token, reused, revokes the family
-  const refreshed = await client.refreshTokenGrant(one.rp, one.tokens.refresh_token);
-  report.steps.refresh = {
-    rotated: refreshed.refresh_token !== one.tokens.refresh_token,
-    reuse_error: await expectGrantError(client.refreshTokenGrant(one.rp, one.tokens.refresh_token)),
-    family_error: await expectGrantError(client.refreshTokenGrant(one.rp, refreshed.refresh_token)),
+async function refresh(step) {
+  const { rp, tokens } = loginNamed(step.of);
+  const next = await client.refreshTokenGrant(rp, tokens.refresh_token);
+  return {
+    rotated: Boolean(next.refresh_token) && next.refresh_token !== tokens.refresh_token,
+    tokens: tokensOf(next),
+    reuse_error: await refusal(client.refreshTokenGrant(rp, tokens.refresh_token)),
+    family_error: next.refresh_token ? await refusal(client.refreshTokenGrant(rp, next.refresh_token)) : null,
   };
+}
 
-  // 3. single sign-on: the second client, same browser, no upstream page
-  const two = await login(context, second, 'second');
-  report.steps.sso = { seen: two.seen, sub: two.claims.sub, aud: two.claims.aud };
+async function userinfo(step) {
+  const { rp, tokens, claims } = loginNamed(step.of);
+  return { claims: await client.fetchUserInfo(rp, tokens.access_token, claims.sub) };
+}
 
-  // 4. prompt=none in a browser without a session: login_required, with iss
-  const fresh = await browser.newContext();
-  const rp = await discover(first.client_id);
-  const silent = client.buildAuthorizationUrl(rp, {
-    redirect_uri: first.redirect_uri, scope: 'openid', prompt: 'none', state: 'silent',
-    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
+async function logout(browser, step, label) {
+  const { rp, tokens } = loginNamed(step.of);
+  const url = client.buildEndSessionUrl(rp, { id_token_hint: tokens.id_token,
+    post_logout_redirect_uri: step.post_logout_redirect_uri, state: step.state || 'bye' });
+  const context = await contextNamed(browser, step.context || 'main');
+  const { arrival, seen } = await frontChannel(context, url, step.post_logout_redirect_uri, label, step);
+  return { returned: arrival.url, seen };
+}
+
+function describe(error) {
+  return { name: error.name, message: error.message, code: error.code ?? null, error: error.error ?? null,
+           error_description: error.error_description ?? null, status: error.status ?? null,
+           seen: error.seen ?? null, page: error.page ?? null };
+}
+
+// ---------------------------------------------------------------- run
+
+let browser;
+try {
+  await new Promise((resolve, reject) => {
+    app.once('error', reject);
+    app.listen(Number(new URL(config.app_origin).port), '127.0.0.1', resolve);
   });
-  const quiet = await frontChannel(fresh, silent, first.redirect_uri, 'silent');
-  report.steps.prompt_none = Object.fromEntries(quiet.url.searchParams);
-
-  // 5. logout ends the session: the browser returns to the app, and prompt=none then needs a login
-  const logoutUrl = client.buildEndSessionUrl(two.rp, {
-    id_token_hint: two.tokens.id_token, post_logout_redirect_uri: config.post_logout_redirect_uri, state: 'bye',
-  });
-  const out = await frontChannel(context, logoutUrl, config.post_logout_redirect_uri, 'logout');
-  const after = await frontChannel(context, client.buildAuthorizationUrl(rp, {
-    redirect_uri: first.redirect_uri, scope: 'openid', prompt: 'none', state: 'after',
-    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-  }), first.redirect_uri, 'after-logout');
-  report.steps.logout = { returned: out.url.href, after: Object.fromEntries(after.url.searchParams) };
+  browser = await chromium.launch({ executablePath: config.chromium, args: ['--no-sandbox'] });
+  for (const [index, step] of config.steps.entries()) {
+    const label = step.name || `${index + 1}-${step.do}`;
+    try {
+      if (step.do === 'login') report.steps[label] = await login(browser, step, label);
+      else if (step.do === 'refresh') report.steps[label] = await refresh(step);
+      else if (step.do === 'userinfo') report.steps[label] = await userinfo(step);
+      else if (step.do === 'logout') report.steps[label] = await logout(browser, step, label);
+      else throw new Error(`unknown step ${step.do}`);
+    } catch (error) {
+      report.steps[label] = { ...(error.partial || {}), error: describe(error) };
+    }
+  }
 } catch (error) {
-  report.error = `${error.name}: ${error.message} ${error.error || ''} ${error.error_description || ''}`;
+  report.error = describe(error);
 } finally {
-  await browser.close();
+  await browser?.close();
   app.close();
 }
 process.stdout.write(`${JSON.stringify(report)}\n`);
