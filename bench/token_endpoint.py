@@ -1,6 +1,6 @@
 """The token endpoint benchmark, side by side with node-oidc-provider.
 
-    .venv/bin/python bench/token_endpoint.py            # 3 rounds of 8 s per case (~10 min)
+    .venv/bin/python bench/token_endpoint.py            # 3 rounds of 8 s per case (~15 min)
     .venv/bin/python bench/token_endpoint.py --quick    # 1 round of 3 s, SQLite only (~2 min)
 
 It starts node-oidc-provider (client credentials, ES256 JWT access tokens for one resource

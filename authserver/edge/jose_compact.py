@@ -7,6 +7,10 @@ unique member names and bounded nesting, the whole bounded in size. A token that
 safe to hand to joserfc, which re-reads the same bytes; one that does not is refused with
 :class:`MalformedToken` and never reaches a JSON parser that could recurse or guess an
 encoding.
+
+A token is often parsed twice in one request (routed by ``iss``, then read by its
+verifier): each thread remembers the last token it parsed and hands out new top-level
+dicts of its header and payload, so a caller that sets a member changes nothing for the next.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +27,7 @@ from authserver.errors import InvalidInput
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
 MAX_DEPTH = 16
+_last = threading.local()  # .token, .parsed: the last token this thread parsed
 
 
 class MalformedToken(InvalidInput):
@@ -41,6 +47,18 @@ def parse_compact(token: Any, max_bytes: int) -> CompactJWS:
         raise MalformedToken("the token is empty or not a string")
     if len(token) > max_bytes:
         raise MalformedToken(f"the token is larger than {max_bytes} bytes")
+    if getattr(_last, "token", None) == token:
+        return _copy(_last.parsed)
+    parsed = _parse(token)
+    _last.token, _last.parsed = token, parsed
+    return _copy(parsed)
+
+
+def _copy(parsed: CompactJWS) -> CompactJWS:
+    return CompactJWS(header=dict(parsed.header), payload=dict(parsed.payload), signature=parsed.signature)
+
+
+def _parse(token: str) -> CompactJWS:
     parts = token.split(".")
     if len(parts) != 3 or not all(_B64URL.fullmatch(p) for p in parts[:2]) \
             or (parts[2] and not _B64URL.fullmatch(parts[2])):

@@ -37,13 +37,15 @@ def parse_json(raw: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int =
                what: str = "the body") -> Any:
     """The JSON value of ``raw``; raises :class:`MalformedJSON`."""
     text = _utf8_text(raw, max_bytes, what)
-    _check_depth(text, max_depth, what)
+    if text.count("[") + text.count("{") > max_depth:  # fewer brackets cannot nest deeper
+        _check_depth(text, max_depth, what)
     try:
         value = json.loads(text, object_pairs_hook=_unique_members, parse_constant=_refuse_constant,
                            parse_float=_finite_float)
     except (ValueError, RecursionError):
         raise MalformedJSON(f"{what} is not valid JSON") from None
-    _check_scalar_values(value, what)
+    if "\\u" in text or not (isinstance(raw, bytes) or text.isascii()):  # else no surrogate possible
+        _check_scalar_values(value, what)
     return value
 
 

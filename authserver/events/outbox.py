@@ -4,16 +4,21 @@ current database transaction, so an event exists exactly when its change was com
 Every service function that changes something calls it before its commit; nothing is sent
 from here: ``authserver worker`` delivers (:mod:`authserver.events.worker`), so the web
 process never waits on a receiver.
+
+:func:`publish` runs on every first login, so it writes as SQLAlchemy Core statements built
+once, on the transaction's connection: one read of the realm's enabled subscriptions, one
+``INSERT`` of the event, one of its deliveries (if any), and no unit-of-work flush.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 
 from authserver.errors import InvalidInput
 from authserver.extensions import db
@@ -47,28 +52,39 @@ def publish(realm: Realm, type: str, data: Mapping[str, Any], actor: str) -> Eve
     """Add the event ``type`` with ``data`` to the current transaction, with one pending
     delivery per enabled subscription of ``realm`` whose filter matches; the caller commits
     (a rollback discards them with the change). ``actor`` is who acted, as in the audit log
-    (``cli``, ``client:<client_id>``, ``system``…)."""
+    (``cli``, ``client:<client_id>``, ``system``…). Returns the event as written."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    event, _ = _add_event(realm, type, data, actor, _matching_subscriptions(realm, type))
+    event = _event(realm, type, data, actor)
+    # Core on the transaction's connection: no autoflush, so the caller's pending change still
+    # reaches the database at its own commit, where a unique violation becomes a 409.
+    connection = db.session.connection()
+    subscribers = [id for id, filters in connection.execute(_enabled_subscriptions(), {"realm": realm.id})
+                   if matches(filters, type)]
+    event.id = connection.execute(_insert(Event), _values(Event, event)).inserted_primary_key[0]
+    if subscribers:
+        now = event.occurred_at
+        connection.execute(_insert(WebhookDelivery), [{
+            "public_id": new_id("dlv"), "realm_id": realm.id, "subscription_id": subscription_id,
+            "event_id": event.id, "order_key": event.order_key, "order_key_2": event.order_key_2,
+            "state": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now, "replay_of": None}
+            for subscription_id in subscribers])
     return event
 
 
 def publish_test(realm: Realm, subscription: WebhookSubscription, actor: str) -> WebhookDelivery:
     """A ``webhook.test`` event for one subscription only (``authserver webhooks test``)."""
     data = {"subscription": subscription.public_id, "message": "a test event from authserver"}
-    _, deliveries = _add_event(realm, TEST_EVENT, data, actor, [subscription])
-    return deliveries[0]
+    event = _event(realm, TEST_EVENT, data, actor)
+    db.session.add(event)
+    return add_delivery(event, subscription)
 
 
-def _add_event(realm: Realm, type: str, data: Mapping[str, Any], actor: str,
-               subscriptions: list[WebhookSubscription]) -> tuple[Event, list[WebhookDelivery]]:
+def _event(realm: Realm, type: str, data: Mapping[str, Any], actor: str) -> Event:
     clean = scrubbed(dict(data))
     first, second = order_keys(type, clean)
-    event = Event(public_id=new_id("evt"), realm_id=realm.id, type=type, occurred_at=_now(),
-                  actor=str(actor)[:200], data=clean, order_key=first, order_key_2=second)
-    db.session.add(event)
-    return event, [add_delivery(event, subscription) for subscription in subscriptions]
+    return Event(public_id=new_id("evt"), realm_id=realm.id, type=type, occurred_at=_now(),
+                 actor=str(actor)[:200], data=clean, order_key=first, order_key_2=second)
 
 
 def add_delivery(event: Event, subscription: WebhookSubscription, replay_of: str | None = None) -> WebhookDelivery:
@@ -82,14 +98,21 @@ def add_delivery(event: Event, subscription: WebhookSubscription, replay_of: str
     return delivery
 
 
-def _matching_subscriptions(realm: Realm, type: str) -> list[WebhookSubscription]:
-    # No autoflush: the caller's pending change must reach the database at its own commit,
-    # where it turns a unique violation into a 409, not here.
-    with db.session.no_autoflush:
-        rows = db.session.scalars(select(WebhookSubscription).where(
-            WebhookSubscription.realm_id == realm.id, WebhookSubscription.enabled.is_(True))
-            .order_by(WebhookSubscription.id))
-        return [s for s in rows if matches(s.event_types, type)]
+@cache
+def _enabled_subscriptions():
+    table = WebhookSubscription.__table__
+    return select(table.c.id, table.c.event_types).where(
+        table.c.realm_id == bindparam("realm"), table.c.enabled.is_(True)).order_by(table.c.id)
+
+
+@cache
+def _insert(model):
+    return insert(model.__table__)
+
+
+def _values(model, row) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in model.__table__.columns
+            if getattr(row, column.key) is not None}
 
 
 def matches(filters: list[str] | None, type: str) -> bool:

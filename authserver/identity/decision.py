@@ -30,6 +30,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -258,8 +259,14 @@ def _insert(model, row) -> int:
     for the token and the events, and nothing writes it again in this request."""
     values = {column.key: getattr(row, column.key) for column in model.__table__.columns
               if getattr(row, column.key) is not None}
-    result = db.session.connection().execute(insert(model.__table__), values)
+    result = db.session.connection().execute(_insert_statement(model), values)
     return result.inserted_primary_key[0]
+
+
+@cache
+def _insert_statement(model):
+    """One ``INSERT`` statement per table, built once (SQLAlchemy then reuses its compiled form)."""
+    return insert(model.__table__)
 
 
 def _merge(anonymous: User, target: User) -> None:

@@ -25,6 +25,7 @@ _PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?(?:-----END [A-Z ]+-----|$)", re.D
 _MARK = "_authserver_handler"
 _ACCESS = "_authserver_access"
 _access_logger = logging.getLogger(ACCESS_LOGGER)
+_encode = json.JSONEncoder(default=str).encode  # built once: json.dumps(default=…) builds one per call
 
 
 def redact(text: str) -> str:
@@ -84,7 +85,7 @@ class JsonFormatter(logging.Formatter):
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             entry["exception"] = record.exc_text
-        return redact(json.dumps(entry, default=str))
+        return redact(_encode(entry))
 
 
 class TextFormatter(logging.Formatter):

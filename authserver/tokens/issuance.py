@@ -93,10 +93,16 @@ def issue(ctx: RealmContext, issuance: Issuance) -> Issued:
 
 
 def _commit() -> None:
-    """Commit the request's transaction; a request that read its rows outside it (a returning
-    user, :mod:`authserver.tokens.reads`) and wrote nothing has none."""
+    """Commit the request's transaction. A request that read its rows outside it (a returning
+    user, :mod:`authserver.tokens.reads`) and wrote nothing has nothing to commit: its session
+    may have begun a transaction (attaching the realm row does) that never took a connection,
+    and the request's teardown closes that for free."""
     session = db.session()
-    if session.in_transaction() or session.new or session.dirty or session.deleted:
+    if session.new or session.dirty or session.deleted:
+        session.commit()
+        return
+    transaction = session.get_transaction()
+    if transaction is not None and getattr(transaction, "_connections", True):  # SQLAlchemy 2: bound ones
         session.commit()
 
 
