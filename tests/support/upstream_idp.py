@@ -11,6 +11,11 @@ Runs ``tests/support/oidc_provider/server.mjs`` (the npm package ``oidc-provider
         idp.rotate_keys()                      # new kid in the JWKS and in new ID tokens
 
 Install the Node side once with ``npm ci --prefix tests/support/oidc_provider``.
+
+From a shell (the README's walkthrough uses both)::
+
+    python -m tests.support.upstream_idp serve --port 4000      # until Ctrl-C
+    python -m tests.support.upstream_idp login alice --issuer http://127.0.0.1:4000   # an ID token
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import weakref
@@ -125,6 +132,7 @@ class UpstreamIdP:
             Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="upstream-idp-"))
         )
         self._proc: subprocess.Popen | None = None
+        self._attached = False
         self._discovery: dict | None = None
         # What must be cleaned up even if the object is dropped without close().
         self._state = {
@@ -185,7 +193,16 @@ class UpstreamIdP:
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._attached or (self._proc is not None and self._proc.poll() is None)
+
+    @classmethod
+    def attach(cls, issuer: str, clients: list[dict] | None = None) -> UpstreamIdP:
+        """A handle on a ``server.mjs`` another process started at ``issuer``, with the same
+        ``clients`` (default: ``chat-web`` and ``other-app``): the flows and the control
+        surface work; ``start``/``stop`` do nothing."""
+        idp = cls(clients, workdir=tempfile.gettempdir())
+        idp._attached, idp._issuer = True, issuer.rstrip("/")
+        return idp
 
     def _check_installed(self) -> None:
         if shutil.which(self._node) is None:
@@ -402,6 +419,41 @@ class UpstreamIdP:
             f"no redirect to {redirect_uri} after {MAX_REDIRECTS} hops"
         )
 
+    def follow_authorization(
+        self,
+        url: str,
+        username: str,
+        redirect_uri: str,
+        *,
+        deny: bool = False,
+        session: requests.Session | None = None,
+    ) -> dict:
+        """The front channel of an authorization request built by someone else (a Relying
+        Party under test): GET ``url``, log in as ``username`` and consent (or ``deny``), and
+        return the query of the redirect to ``redirect_uri`` as it came, unchecked (``code``
+        or ``error``, ``state``, ``iss``). ``session`` keeps the upstream's cookies (SSO)."""
+        session = session or requests.Session()
+        resp = session.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT)
+        for _ in range(MAX_REDIRECTS):
+            if resp.status_code not in (302, 303) or "Location" not in resp.headers:
+                raise UpstreamIdPError(
+                    f"{resp.request.method} {resp.url} answered {resp.status_code} "
+                    f"instead of a redirect: {resp.text[:500]}"
+                )
+            location = urljoin(resp.url, resp.headers["Location"])
+            if _same_endpoint(location, redirect_uri):
+                return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+            if urlsplit(location).path.startswith("/interaction/"):
+                form = {"deny": "1"} if deny else {"login": username}
+                resp = session.post(
+                    location, data=form, allow_redirects=False, timeout=HTTP_TIMEOUT
+                )
+            else:
+                resp = session.get(location, allow_redirects=False, timeout=HTTP_TIMEOUT)
+        raise UpstreamIdPError(
+            f"no redirect to {redirect_uri} after {MAX_REDIRECTS} hops"
+        )
+
     def _read_callback(
         self, location, state, redirect_uri, code_verifier, nonce
     ) -> dict:
@@ -490,3 +542,39 @@ def upstream_idp_fixture(scope: str = "session", **kwargs):
             yield idp
 
     return upstream_idp
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``serve``: run the provider in the foreground; ``login``: print an ID token from it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.support.upstream_idp",
+                                     description="The test suite's upstream OpenID Provider.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="Run the provider on 127.0.0.1 until interrupted.")
+    serve.add_argument("--port", type=int, default=4000)
+    login = commands.add_parser("login", help="Log USERNAME in (code flow + PKCE, no browser); "
+                                              "print the ID token.")
+    login.add_argument("username")
+    login.add_argument("--issuer", required=True, help="The running provider, e.g. http://127.0.0.1:4000.")
+    login.add_argument("--client-id", default="chat-web", help="One of the provider's default clients.")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "login":
+            print(UpstreamIdP.attach(args.issuer).login(args.username, args.client_id)["id_token"])
+            return 0
+        with UpstreamIdP(port=args.port) as idp:
+            print(f"issuer: {idp.issuer}  (clients: chat-web, other-app; Ctrl-C stops)", flush=True)
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            while idp.running:
+                time.sleep(0.5)
+            return 1
+    except (UpstreamIdPError, requests.RequestException) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
