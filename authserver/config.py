@@ -169,6 +169,8 @@ SETTINGS: tuple[Setting, ...] = tuple([
         ("ANONYMOUS_SESSION_LIMIT", 30, integer(1), "Anonymous sessions one client may create per source "
          "address…"),
         ("ANONYMOUS_SESSION_WINDOW", 3600, integer(1), "…in this many seconds."),
+        ("BROWSER_LOGIN_TIMEOUT_SECONDS", 600, integer(60), "How long a browser login may take at the upstream "
+         "IdP, from leaving authserver to coming back; an answer later than that is refused."),
     ),
     *_settings(
         "Production",

@@ -130,6 +130,8 @@ class BrowserEndpoints:
     token_endpoint: str
     #: RFC 9207 §3: the provider puts ``iss`` in its authorization responses (then required).
     iss_parameter_supported: bool = False
+    #: OIDC RP-Initiated Logout §2.1, when the provider publishes one.
+    end_session_endpoint: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,12 @@ redirect URI, time) under the server key, bound to the realm, the connection and
 the caller keeps only the state's keyed hash, to find its request again. :func:`finish`
 checks the answer (state, ``error``, ``iss``), redeems the code at the upstream token
 endpoint, verifies the ID token with the *same connector and core checks as the token
-exchange* (:func:`authserver.identity.federation.verify_subject`), then the nonce.
+exchange* (:func:`authserver.identity.federation.verify_subject`), then the nonce (and
+``auth_time`` against ``max_age``, OIDC Core §3.1.3.7 item 11).
+
+A leg lives ``BROWSER_LOGIN_TIMEOUT_SECONDS``. Every refusal is :class:`UpstreamLoginFailed`,
+whose message may be shown (what the upstream said goes to the log); an upstream that cannot
+be reached is :class:`~authserver.plugin_api.UpstreamUnavailable` (503), from either step.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote_plus, urlencode
 
+from flask import current_app
 from joserfc.jwk import JWKRegistry
 
 from authserver.crypto import DecryptionError, new_secret
@@ -39,11 +45,19 @@ from authserver.plugin_api import (
 from authserver.plugin_host.loader import connector_class
 from authserver.state import RealmContext
 
-#: How long the upstream may take to send the browser back (the user logs in there).
-LEG_TTL = 600
+log = logging.getLogger(__name__)
+
 DEFAULT_SCOPE = "openid email profile"
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#: RFC 7523 §3: our client assertion is good for this long (it is sent at once).
+ASSERTION_TTL = 60
+#: RFC 7518 §3.1 and §3.4, RFC 8037 §3.1: what each private key may sign our assertion with;
+#: the first is used when the JWK names no ``alg``.
+ASSERTION_ALGS = {("RSA", None): ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"),
+                  ("EC", "P-256"): ("ES256",), ("EC", "P-384"): ("ES384",), ("EC", "P-521"): ("ES512",),
+                  ("OKP", "Ed25519"): ("EdDSA",), ("OKP", "Ed448"): ("EdDSA",)}
+MAX_CODE_LENGTH = 4096
 
 
 class UpstreamLoginFailed(ServiceError):
@@ -81,7 +95,7 @@ def start(ctx: RealmContext, idp: IdentityProvider, callback_url: str, *, login_
     endpoints = _endpoints(ctx, idp)
     state, nonce, verifier = new_secret(32), new_secret(32), new_secret(32)
     leg = {"idp": idp.name, "state": state, "nonce": nonce, "verifier": verifier, "redirect_uri": callback_url,
-           "created_at": int(ctx.now())}
+           "created_at": int(ctx.now()), "max_age": max_age}
     params = {"response_type": "code", "client_id": upstream_client_id(idp), "redirect_uri": callback_url,
               "scope": idp.upstream_scope or DEFAULT_SCOPE, "state": state, "nonce": nonce,
               "code_challenge": _s256(verifier), "code_challenge_method": "S256"}
@@ -104,12 +118,22 @@ def finish(ctx: RealmContext, client: Client, idp: IdentityProvider, leg_sealed:
     id_token = _redeem(ctx, idp, endpoints, leg, callback_args["code"])
     try:
         identity = verify_subject(ctx, client, idp, id_token, TOKEN_TYPE_ID_TOKEN)
-    except (InvalidSubjectToken, SubjectTokenRefused) as exc:
-        raise UpstreamLoginFailed(f"the identity provider's ID token was refused: {_detail(exc)}") from None
-    nonce = identity.claims.get("nonce") if isinstance(identity.claims, Mapping) else None
-    if not isinstance(nonce, str) or not hmac.compare_digest(nonce, leg["nonce"]):
+    except InvalidSubjectToken as exc:
+        log.warning("upstream ID token of %s refused: %s", idp.name, exc.detail or exc.description)
+        raise UpstreamLoginFailed("the identity provider's ID token could not be verified") from None
+    except SubjectTokenRefused as exc:
+        raise UpstreamLoginFailed(f"the identity provider's ID token was refused: {exc.message}") from None
+    claims = identity.claims if isinstance(identity.claims, Mapping) else {}
+    nonce = claims.get("nonce")
+    if not isinstance(nonce, str) or not hmac.compare_digest(nonce.encode(), leg["nonce"].encode()):
         raise UpstreamLoginFailed("the identity provider's ID token does not carry this login's nonce")
+    _check_auth_time(ctx, leg, claims.get("auth_time"))
     return identity
+
+
+def leg_timeout() -> int:
+    """``BROWSER_LOGIN_TIMEOUT_SECONDS``: how long the upstream may take to send the browser back."""
+    return int(current_app.config["BROWSER_LOGIN_TIMEOUT_SECONDS"])
 
 
 # --- the steps --------------------------------------------------------------------------
@@ -131,9 +155,9 @@ def _open_leg(ctx: RealmContext, idp: IdentityProvider, sealed: bytes | None, st
         leg = json.loads(ctx.state.box.open(sealed or b"", context=_leg_context(ctx, idp)))
     except (DecryptionError, ValueError):
         raise UpstreamLoginFailed("this sign-in cannot be completed; start again") from None
-    if not hmac.compare_digest(str(leg.get("state", "")), state) or leg.get("idp") != idp.name:
+    if not hmac.compare_digest(str(leg.get("state", "")).encode(), str(state).encode()) or leg.get("idp") != idp.name:
         raise UpstreamLoginFailed("the identity provider's answer does not belong to this sign-in")
-    if int(leg.get("created_at", 0)) + LEG_TTL <= ctx.now():
+    if int(leg.get("created_at", 0)) + leg_timeout() <= ctx.now():
         raise UpstreamLoginFailed("this sign-in took too long; start again")
     return leg
 
@@ -143,9 +167,10 @@ def _check_answer(endpoints: BrowserEndpoints, args: Mapping[str, str]) -> None:
     if ("iss" in args or endpoints.iss_parameter_supported) and args.get("iss") != endpoints.issuer:
         raise UpstreamLoginFailed("the answer does not come from this identity provider (iss)")
     if args.get("error"):
-        error = "".join(c for c in args["error"][:64] if c.isalnum() or c in "_-")
-        raise UpstreamLoginFailed(f"the identity provider refused the sign-in ({error or 'error'})")
-    if not args.get("code"):
+        log.info("upstream authorization error %s: %s", _code(args["error"]), _code(args.get("error_description"), 200))
+        raise UpstreamLoginFailed(f"the identity provider refused the sign-in ({_code(args['error'])})")
+    code = args.get("code")
+    if not isinstance(code, str) or not code or len(code) > MAX_CODE_LENGTH:
         raise UpstreamLoginFailed("the identity provider's answer has no code")
 
 
@@ -159,9 +184,12 @@ def _redeem(ctx: RealmContext, idp: IdentityProvider, endpoints: BrowserEndpoint
     except ValueError:
         body = None
     if response.status != 200 or not isinstance(body, dict):
-        error = body.get("error") if isinstance(body, dict) else None
-        raise UpstreamLoginFailed(f"the identity provider did not redeem the code ({error or response.status})")
+        error = _code(body.get("error")) if isinstance(body, dict) else str(response.status)
+        description = _code(body.get("error_description"), 200) if isinstance(body, dict) else "(not JSON)"
+        log.warning("upstream token endpoint of %s answered %s: %s %s", idp.name, response.status, error, description)
+        raise UpstreamLoginFailed(f"the identity provider did not redeem the code ({error}); start again")
     if not isinstance(body.get("id_token"), str):
+        log.warning("upstream token endpoint of %s answered without an id_token", idp.name)
         raise UpstreamLoginFailed("the identity provider answered without an ID token")
     return body["id_token"]
 
@@ -199,12 +227,35 @@ def upstream_secret_context(idp: IdentityProvider) -> str:
 def _client_assertion(client_id: str, private_jwk: str, endpoints: BrowserEndpoints, now: int) -> str:
     """RFC 7523 §3: a short-lived assertion with a fresh ``jti``, for the token endpoint."""
     jwk = json.loads(private_jwk)
-    key = JWKRegistry.import_key(jwk)
-    alg = jwk.get("alg") or {"EC": "ES256", "RSA": "RS256", "OKP": "EdDSA"}[jwk["kty"]]
-    claims = {"iss": client_id, "sub": client_id, "aud": endpoints.token_endpoint, "iat": now, "exp": now + 60,
-              "jti": secrets.token_urlsafe(18)}
-    header = {"typ": "JWT", **({"kid": jwk["kid"]} if "kid" in jwk else {})}
+    key, alg = JWKRegistry.import_key(jwk), assertion_alg(jwk)
+    claims = {"iss": client_id, "sub": client_id, "aud": endpoints.token_endpoint, "iat": now,
+              "exp": now + ASSERTION_TTL, "jti": new_secret(32)}
+    header = {"typ": "JWT", **({"kid": jwk["kid"]} if isinstance(jwk.get("kid"), str) else {})}
     return sign_jwt(header, claims, key, alg)
+
+
+def assertion_alg(jwk: Mapping) -> str:
+    """The algorithm a private JWK signs our client assertion with: its ``alg`` when that fits
+    the key, else the key type's default; ``ValueError`` for a key that cannot sign one."""
+    kty = jwk.get("kty")
+    allowed = ASSERTION_ALGS.get((kty, None if kty == "RSA" else jwk.get("crv")))
+    if allowed is None:
+        raise ValueError("an EC (P-256, P-384, P-521), RSA or OKP (Ed25519, Ed448) key is needed")
+    alg = jwk.get("alg", allowed[0])
+    if alg not in allowed:
+        raise ValueError(f"alg must be one of {', '.join(allowed)} for this key")
+    return alg
+
+
+def _check_auth_time(ctx: RealmContext, leg: Mapping, auth_time: object) -> None:
+    """OIDC Core §3.1.3.7 item 11: with ``max_age`` asked, ``auth_time`` is required and recent."""
+    max_age = leg.get("max_age")
+    if max_age is None:
+        return
+    if not isinstance(auth_time, int) or isinstance(auth_time, bool):
+        raise UpstreamLoginFailed("the identity provider's ID token does not say when the user signed in")
+    if ctx.now() - auth_time > int(max_age) + ctx.settings.clock_skew:
+        raise UpstreamLoginFailed("the identity provider did not sign the user in again recently enough")
 
 
 def _s256(verifier: str) -> str:
@@ -216,9 +267,11 @@ def _form_encode(value: str) -> str:
     return quote_plus(value)
 
 
-def _detail(exc: Exception) -> str:
-    return str(getattr(exc, "detail", None) or getattr(exc, "message", None) or exc.__class__.__name__)[:200]
+def _code(value: object, limit: int = 64) -> str:
+    """An upstream's ``error`` (or its description, for the log) cut down to harmless characters."""
+    text = "".join(c for c in str(value or "")[:limit] if c.isascii() and (c.isalnum() or c in "_-.,:;() "))
+    return text.strip() or "error"
 
 
-__all__ = ["AUTH_METHODS", "UpstreamLoginFailed", "UpstreamStart", "UpstreamUnavailable", "finish", "start",
-           "state_hash", "supports_browser_login", "upstream_secret_context"]
+__all__ = ["AUTH_METHODS", "UpstreamLoginFailed", "UpstreamStart", "UpstreamUnavailable", "assertion_alg", "finish",
+           "leg_timeout", "start", "state_hash", "supports_browser_login", "upstream_secret_context"]

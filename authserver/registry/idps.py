@@ -141,9 +141,10 @@ def _apply_upstream(realm: Realm, idp: IdentityProvider, data: dict[str, Any]) -
     if "upstream_client_id" in data:
         idp.upstream_client_id = validation.text(data["upstream_client_id"], "upstream_client_id", 255,
                                                  required=False)
-    if "upstream_auth_method" in data:
-        idp.upstream_auth_method = _choice(data["upstream_auth_method"], "upstream_auth_method",
-                                           UPSTREAM_AUTH_METHODS)
+    if "upstream_auth_method" in data:  # null: client_secret_basic with a secret, else none
+        method = data["upstream_auth_method"]
+        idp.upstream_auth_method = None if method is None else _choice(method, "upstream_auth_method",
+                                                                       UPSTREAM_AUTH_METHODS)
     if "upstream_scope" in data:
         scopes = validation.scopes(data["upstream_scope"], "upstream_scope")
         if scopes and "openid" not in scopes:
@@ -177,13 +178,24 @@ def _upstream_context(realm: Realm, idp: IdentityProvider) -> str:
 
 
 def _check_private_jwk(value: str) -> None:
+    """RFC 7523 §2.2 via RFC 7517: one private EC, RSA or OKP key, able to sign the assertion."""
+    from authserver.browser.upstream import assertion_alg
+
     try:
         jwk = json.loads(value)
-        JWKRegistry.import_key(jwk)
+        if not isinstance(jwk, dict):
+            raise ValueError("not a JSON object")
+        key = JWKRegistry.import_key(jwk)
     except (ValueError, TypeError, KeyError, JoseError):
         raise InvalidInput("upstream_secret: private_key_jwt needs a private JWK (EC, RSA or OKP) as JSON") from None
-    if not isinstance(jwk, dict) or PRIVATE_KEY_TYPES.get(jwk.get("kty")) not in jwk:
+    if PRIVATE_KEY_TYPES.get(jwk.get("kty")) not in jwk or not key.is_private:
         raise InvalidInput("upstream_secret: the JWK holds no private key")
+    try:
+        assertion_alg(jwk)
+    except ValueError as exc:
+        raise InvalidInput(f"upstream_secret: {exc}") from None
+    if jwk.get("kty") == "RSA" and key.raw_value.key_size < 2048:
+        raise InvalidInput("upstream_secret: an RSA key needs at least 2048 bits")
 
 
 def _apply_secret(realm: Realm, idp: IdentityProvider, wanted: Any) -> str | None:

@@ -4,6 +4,9 @@ Metadata comes from OpenID Connect Discovery 1.0 §4 (the document's ``issuer`` 
 the configured one, §4.3) and keys from its ``jwks_uri`` (RFC 7517), both cached in the
 instance (see ``_cache``; a new ``kid`` triggers a refetch, OIDC Core §10.1.1). When the
 connection enables it, access tokens are checked at the provider's UserInfo endpoint (§5.3).
+With ``browser_login`` the same document names the authorization and token endpoints (and the
+RFC 9207 ``iss`` promise) for the browser login's upstream leg; a document without them still
+serves the token exchange.
 
 Config::
 
@@ -42,6 +45,8 @@ from ._userinfo import fetch_userinfo
 _KEYS = ("issuer", "client_ids", "client_id", "algorithms", "userinfo")
 #: RFC 9068 §2.1 / §4: a JWT access token must not pass for an ID token.
 _ACCESS_TOKEN_TYPS = ("at+jwt", "application/at+jwt")
+#: Discovery metadata the browser login's upstream leg reads (OIDC Discovery §3, RP-Initiated Logout §2.1).
+_BROWSER_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "end_session_endpoint")
 
 
 class OIDCConnector(Connector):
@@ -140,7 +145,7 @@ class OIDCConnector(Connector):
         metadata = {"jwks_uri": _config.https_url(document.get("jwks_uri"), "jwks_uri")}
         if document.get("userinfo_endpoint") is not None:
             metadata["userinfo_endpoint"] = _config.https_url(document["userinfo_endpoint"], "userinfo_endpoint")
-        for name in ("authorization_endpoint", "token_endpoint"):  # the browser login's; optional
+        for name in _BROWSER_ENDPOINTS:  # the browser login's: optional for the token exchange
             with contextlib.suppress(PluginConfigError):
                 metadata[name] = _config.https_url(document.get(name), name)
         metadata["iss_parameter"] = document.get("authorization_response_iss_parameter_supported") is True
@@ -149,12 +154,15 @@ class OIDCConnector(Connector):
     # --- the browser login's upstream leg ------------------------------------------------
 
     def browser_endpoints(self) -> BrowserEndpoints:
+        """OIDC Discovery §3: the authorization and token endpoints are required for the code
+        flow (https, or http on loopback); a document without them serves the exchange only."""
         metadata = self._discovery.get()
         if "authorization_endpoint" not in metadata or "token_endpoint" not in metadata:
-            raise UpstreamUnavailable("the provider's discovery names no authorization or token endpoint")
+            raise UpstreamUnavailable("the provider's discovery names no usable authorization or token endpoint")
         return BrowserEndpoints(issuer=self.config["issuer"], authorization_endpoint=metadata["authorization_endpoint"],
                                 token_endpoint=metadata["token_endpoint"],
-                                iss_parameter_supported=metadata["iss_parameter"])
+                                iss_parameter_supported=metadata["iss_parameter"],
+                                end_session_endpoint=metadata.get("end_session_endpoint"))
 
     def _fetch_jwks(self) -> HttpResponse:
         return self.context.http.get(self._discovery.get()["jwks_uri"])
