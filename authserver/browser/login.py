@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-
 from authserver.browser import store, upstream
 from authserver.browser.authorization import AuthorizationError, AuthorizationParams
 from authserver.extensions import db
@@ -195,7 +193,3 @@ def _device_session(row: AuthorizationRequest) -> DeviceSession | None:
         return None
     session = db.session.get(DeviceSession, row.device_session_pk)
     return session if session is not None and session.ended_at is None else None
-
-
-def session_user(ctx: RealmContext, session: BrowserSession) -> User | None:
-    return db.session.scalars(select(User).where(User.id == session.user_pk)).first()

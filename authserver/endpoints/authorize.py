@@ -33,17 +33,14 @@ CHOOSE = "choose-idp"
 def authorize():
     ctx = g.realm_ctx
     browser = pages.browser_id() or pages.new_browser_id()
-    try:
+
+    def begin():
         client, params, device_session_pk = _authorization_request(ctx)
-        outcome = login.begin(ctx, client, params, browser=browser,
-                              session_cookie=request.cookies.get(pages.SESSION_COOKIE),
-                              device_session_pk=device_session_pk)
-    except AuthorizationError as exc:
-        return _refused(ctx, exc)
-    except UpstreamUnavailable:
-        db.session.rollback()
-        return pages.error_page(ctx, "temporarily_unavailable", "the identity provider cannot be reached", 503)
-    return _respond(ctx, outcome, browser)
+        return login.begin(ctx, client, params, browser=browser,
+                           session_cookie=request.cookies.get(pages.SESSION_COOKIE),
+                           device_session_pk=device_session_pk)
+
+    return _run_step(ctx, begin, browser)
 
 
 @blueprint.post("/authorize/choose")
@@ -53,28 +50,26 @@ def choose_idp():
     form = request.form
     if not pages.csrf_ok(ctx, browser, CHOOSE, form.get("csrf_token")):
         return pages.error_page(ctx, "invalid_request", "the form has expired; start signing in again", 403)
+    return _run_step(ctx, lambda: login.choose(ctx, form.get("request", ""), browser, form.get("idp", "")), browser)
+
+
+@blueprint.get("/broker/<idp>/callback")
+def upstream_callback(idp: str):
+    ctx = g.realm_ctx
+    browser = pages.browser_id()
+    return _run_step(ctx, lambda: login.finish(ctx, idp, single_values(request.args), browser), browser)
+
+
+def _run_step(ctx, step, browser: str | None):
+    """One step of the login, answered: its outcome, its refusal, or the IdP being down (503)."""
     try:
-        outcome = login.choose(ctx, form.get("request", ""), browser, form.get("idp", ""))
+        outcome = step()
     except AuthorizationError as exc:
         return _refused(ctx, exc)
     except UpstreamUnavailable:
         db.session.rollback()
         return pages.error_page(ctx, "temporarily_unavailable", "the identity provider cannot be reached", 503)
     return _respond(ctx, outcome, browser)
-
-
-@blueprint.get("/broker/<idp>/callback")
-def upstream_callback(idp: str):
-    ctx = g.realm_ctx
-    try:
-        values = single_values(request.args)
-        outcome = login.finish(ctx, idp, values, pages.browser_id())
-    except AuthorizationError as exc:
-        return _refused(ctx, exc)
-    except UpstreamUnavailable:
-        db.session.rollback()
-        return pages.error_page(ctx, "temporarily_unavailable", "the identity provider cannot be reached", 503)
-    return _respond(ctx, outcome, pages.browser_id())
 
 
 @blueprint.post("/par")

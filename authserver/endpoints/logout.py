@@ -31,11 +31,11 @@ def logout():
     ctx = g.realm_ctx
     try:
         values = single_values(request.args if request.method == "GET" else request.form)
-        target = _return_target(ctx, values)
+        hint = read_id_token_hint(ctx, values["id_token_hint"]) if values.get("id_token_hint") else None
+        target = _return_target(ctx, values, hint)
     except AuthorizationError as exc:
         return pages.error_page(ctx, exc.error, exc.description)
     live = store.current_session(ctx, request.cookies.get(pages.SESSION_COOKIE))
-    hint = read_id_token_hint(ctx, values["id_token_hint"]) if values.get("id_token_hint") else None
     confirmed = request.method == "POST" and pages.csrf_ok(ctx, pages.browser_id(), CONFIRM, values.get("csrf_token"))
     hinted_session = live is not None and hint is not None and hint.get("sid") == live[0].sid
     if live is not None and not (confirmed or hinted_session):
@@ -48,12 +48,11 @@ def logout():
     return response
 
 
-def _return_target(ctx, values: dict) -> str | None:
+def _return_target(ctx, values: dict, hint: dict | None) -> str | None:
     """§3: only a URI registered for the client the hint (or ``client_id``) names."""
     uri = values.get("post_logout_redirect_uri")
     if uri is None:
         return None
-    hint = read_id_token_hint(ctx, values["id_token_hint"]) if values.get("id_token_hint") else None
     client_id = hint["aud"] if hint else values.get("client_id")
     if hint and values.get("client_id") and values["client_id"] != hint["aud"]:
         raise AuthorizationError("invalid_request", "client_id does not match the ID token")

@@ -563,3 +563,12 @@ def test_every_page_refuses_to_be_framed(app, client, web):
     for response in pages_seen:
         assert response.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_an_unreachable_upstream_is_a_503_page_and_nothing_is_redirected(client, web):
+    """The fixture's IdP (https://idp.example.test) cannot be reached from here: its discovery
+    fails, and the browser sees authserver's page, not a redirect anywhere."""
+    response = authorize(client)
+    assert response.status_code == 503 and "Location" not in response.headers
+    assert "temporarily_unavailable" in response.get_data(as_text=True)
+    assert response.headers["X-Frame-Options"] == "DENY"
