@@ -3,6 +3,8 @@ compromised key now."""
 
 from __future__ import annotations
 
+import re
+
 import click
 from flask.cli import AppGroup
 
@@ -14,6 +16,22 @@ from authserver.registry.realms import get_realm
 from authserver.state import app_state
 
 keys = AppGroup("keys", help="Manage a realm's signing keys.")
+# An RFC 7638 thumbprint is 43 base64url characters; one in 64 starts with "-".
+THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+class KidCommand(click.Command):
+    """A command whose argument is a key id: a kid that starts with ``-`` is read as the
+    argument, not as an option, so a kid pasted from ``keys list`` works without ``--``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            return super().parse_args(ctx, args)
+        kids = [arg for arg in args if arg.startswith("-") and THUMBPRINT.fullmatch(arg)]
+        rest = [arg for arg in args if arg not in kids]
+        return super().parse_args(ctx, [*rest, "--", *kids] if kids else rest)
+
+
 COLUMNS = ("kid", "alg", "state", "created_at", "activates_at", "retired_at", "remove_after")
 
 
@@ -55,7 +73,7 @@ def cancel_rotation(realm: str, as_json: bool) -> None:
     emit(key, as_json, COLUMNS)
 
 
-@keys.command("retire-now")
+@keys.command("retire-now", cls=KidCommand)
 @realm_option
 @click.argument("kid")
 @json_option

@@ -3,9 +3,12 @@ KeyService.cancel_rotation), through the service, the CLI and the admin API."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
+from authserver.cli import main
 from authserver.errors import Conflict, NotFound
 from authserver.extensions import db
 from authserver.models import AuditEvent, Event
@@ -107,3 +110,20 @@ def test_unknown_kid_and_the_admin_api(app, runner, client):
     assert answer.status_code == 200 and answer.get_json()["kid"] == pending
     audit = client.get("/admin/realms/default/audit?limit=1", headers=headers).get_json()
     assert (audit[0]["action"], audit[0]["actor"]) == ("key.cancel_rotation", "client:admin-cli")
+
+
+def test_a_kid_starting_with_a_dash_is_the_argument_not_an_option(app, runner):
+    """One thumbprint in 64 starts with "-": pasted as it is, it still names the key."""
+    dashed = "-" + "4" * 42
+    assert cli_error(runner, "keys", "retire-now", "--realm", "default", dashed) == (
+        f"Error: no key '{dashed}' in realm 'default'")
+    before_the_option = cli_error(runner, "keys", "retire-now", dashed, "--realm", "default")
+    assert before_the_option.endswith(f"'{dashed}' in realm 'default'")
+    assert "No such option" in cli_error(runner, "keys", "retire-now", "--realm", "default", "-x")
+
+
+def test_a_kid_after_the_double_dash_still_works(app, runner):
+    (old,) = keys(app)
+    result = runner.invoke(main, ["keys", "retire-now", "--realm", "default", "--json", "--", old])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["retired"]["kid"] == old
