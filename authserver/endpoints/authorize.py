@@ -19,6 +19,7 @@ from authserver.browser.authorization import (
     parse_request,
     single_values,
 )
+from authserver.edge.form import parse_form
 from authserver.edge.realm_binding import bind_realm
 from authserver.extensions import db
 from authserver.identity.sessions import find_active_session
@@ -47,7 +48,10 @@ def authorize():
 def choose_idp():
     ctx = g.realm_ctx
     browser = pages.browser_id()
-    form = request.form
+    try:
+        form = parse_form(request.get_data(cache=True), request.content_type)
+    except InvalidRequestError as exc:  # repeated, not UTF-8, NUL: refused before anything is read or written
+        return pages.error_page(ctx, exc.error, exc.description)
     if not pages.csrf_ok(ctx, browser, CHOOSE, form.get("csrf_token")):
         return pages.error_page(ctx, "invalid_request", "the form has expired; start signing in again", 403)
     return _run_step(ctx, lambda: login.choose(ctx, form.get("request", ""), browser, form.get("idp", "")), browser)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from flask import Blueprint, g, request
 
 from authserver.browser import pages, store
 from authserver.browser.authorization import AuthorizationError, single_values
+from authserver.edge.form import parse_form
 from authserver.edge.realm_binding import bind_realm
 from authserver.extensions import db
 from authserver.models import RefreshToken
@@ -29,8 +31,13 @@ PASSED_ON = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id")
 @blueprint.route("/logout", methods=["GET", "POST"])
 def logout():
     ctx = g.realm_ctx
+    try:  # the confirmation form: its body only, strictly (repeated, not UTF-8, NUL: refused)
+        source = request.args if request.method == "GET" else parse_form(request.get_data(cache=True),
+                                                                           request.content_type)
+    except InvalidRequestError as exc:
+        return pages.error_page(ctx, exc.error, exc.description)
     try:
-        values = single_values(request.args if request.method == "GET" else request.form)
+        values = single_values(source)
         hint = read_id_token_hint(ctx, values["id_token_hint"]) if values.get("id_token_hint") else None
         target = _return_target(ctx, values, hint)
     except AuthorizationError as exc:

@@ -21,15 +21,10 @@ from authserver.registry import clients
 from authserver.registry.realms import get_realm
 from authserver_verifier.acl import acl_allows
 from tests.factories import ISSUER, TOKEN_EXCHANGE, AppBackend, basic_auth, make_backend, make_client
+from tests.grants import exchange_fixtures
+from tests.grants.exchange_fixtures import AUDIENCE, TOKEN_URL
 
-TOKEN_URL = "/realms/default/token"
-AUDIENCE = "chat-api"
-
-
-@pytest.fixture
-def backend(app):
-    make_backend(app, acl_template=[{"path": "/v1/users/{user_id}/**", "methods": ["GET"]}])
-    return AppBackend(app)
+backend = exchange_fixtures.backend
 
 
 def exchange(client, backend, assertion, **extra):

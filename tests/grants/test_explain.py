@@ -14,16 +14,11 @@ from authserver.registry import idps
 from authserver.registry.realms import get_realm
 from tests.cli_helpers import admin_token, bearer
 from tests.factories import AppBackend, make_backend
+from tests.grants import exchange_fixtures
+from tests.grants.exchange_fixtures import AUDIENCE, TOKEN_URL
 
 EXPLAIN = "/admin/realms/default/explain"
-TOKEN_URL = "/realms/default/token"
-AUDIENCE = "chat-api"
-
-
-@pytest.fixture
-def backend(app):
-    make_backend(app, acl_template=[{"path": "/v1/users/{user_id}/**", "methods": ["GET"]}])
-    return AppBackend(app)
+backend = exchange_fixtures.backend
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ import time
 import weakref
 from pathlib import Path
 from typing import Self
-from urllib.parse import parse_qs, quote, urljoin, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urljoin, urlsplit
 
 import requests
 
@@ -386,38 +386,10 @@ class UpstreamIdP:
             params["nonce"] = nonce
         params.update(extra_params or {})
 
-        session = requests.Session()
-        resp = session.get(
-            self.discovery["authorization_endpoint"],
-            params=params,
-            allow_redirects=False,
-            timeout=HTTP_TIMEOUT,
-        )
-        for _ in range(MAX_REDIRECTS):
-            if resp.status_code not in (302, 303) or "Location" not in resp.headers:
-                raise UpstreamIdPError(
-                    f"{resp.request.method} {resp.url} answered {resp.status_code} "
-                    f"instead of a redirect: {resp.text[:500]}"
-                )
-            location = urljoin(resp.url, resp.headers["Location"])
-            if _same_endpoint(location, redirect_uri):
-                return self._read_callback(
-                    location, state, redirect_uri, code_verifier, nonce
-                )
-            if urlsplit(location).path.startswith("/interaction/"):
-                resp = session.post(
-                    location,
-                    data={"login": username},
-                    allow_redirects=False,
-                    timeout=HTTP_TIMEOUT,
-                )
-            else:
-                resp = session.get(
-                    location, allow_redirects=False, timeout=HTTP_TIMEOUT
-                )
-        raise UpstreamIdPError(
-            f"no redirect to {redirect_uri} after {MAX_REDIRECTS} hops"
-        )
+        endpoint = self.discovery["authorization_endpoint"]
+        url = f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"
+        query = self.follow_authorization(url, username, redirect_uri)
+        return self._read_callback(query, state, redirect_uri, code_verifier, nonce)
 
     def follow_authorization(
         self,
@@ -455,15 +427,14 @@ class UpstreamIdP:
         )
 
     def _read_callback(
-        self, location, state, redirect_uri, code_verifier, nonce
+        self, query, state, redirect_uri, code_verifier, nonce
     ) -> dict:
-        query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
         if "error" in query:
             raise UpstreamIdPError(f"authorization failed: {query}")
         if query.get("state") != state:
-            raise UpstreamIdPError(f"state mismatch in callback {location}")
+            raise UpstreamIdPError(f"state mismatch in callback {query}")
         if query.get("iss") != self._issuer:
-            raise UpstreamIdPError(f"iss mismatch in callback {location}")
+            raise UpstreamIdPError(f"iss mismatch in callback {query}")
         return {
             "code": query["code"],
             "state": state,

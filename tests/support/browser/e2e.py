@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from authserver.cli import main
 from authserver.clock import SystemClock
 from authserver.extensions import db
 from tests.conftest import base_config
+from tests.events.receiver import free_port
 from tests.live_server import LiveServer
 from tests.support.upstream_idp import PROVIDER_DIR, UpstreamIdP
 
@@ -60,12 +60,6 @@ def missing_browser() -> str | None:
         if not (HERE / "node_modules" / module).is_dir():
             return f"npm module {module} missing: npm ci --prefix tests/support/browser (scripts/bootstrap --test)"
     return missing_stack()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
