@@ -171,6 +171,9 @@ SETTINGS: tuple[Setting, ...] = tuple([
         ("ANONYMOUS_SESSION_WINDOW", 3600, integer(1), "…in this many seconds."),
         ("BROWSER_LOGIN_TIMEOUT_SECONDS", 600, integer(60), "How long a browser login may take at the upstream "
          "IdP, from leaving authserver to coming back; an answer later than that is refused."),
+        ("CONSOLE_LINK_SECONDS", 600, integer(60), "How long a link printed by `authserver admin console-link` "
+         "stays usable (it is single use)."),
+        ("CONSOLE_SESSION_SECONDS", 8 * 3600, integer(300), "How long an admin console sign-in lasts."),
     ),
     *_settings(
         "Production",

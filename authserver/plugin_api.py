@@ -122,6 +122,15 @@ def read_compact_jws(token: str, max_bytes: int) -> tuple[dict[str, Any], dict[s
 
 
 @dataclass(frozen=True)
+class ProbeFinding:
+    """One thing "test connection" fetched from the upstream (:meth:`Connector.probe`)."""
+
+    what: str  # "discovery", "jwks", …
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
 class BrowserEndpoints:
     """What the browser login's upstream leg needs of an OpenID Provider (OIDC Discovery §3)."""
 
@@ -204,6 +213,12 @@ class Connector(ABC):
         """With ``browser_login``: the upstream's endpoints (from its discovery); raise
         :class:`UpstreamUnavailable` when they cannot be had."""
         raise NotImplementedError(f"{self.type_name} connections cannot run a browser login")
+
+    def probe(self) -> list[ProbeFinding]:
+        """"Test connection": fetch what the connection depends on upstream now, bypassing
+        every cache, and say what was found (or what failed). Never raises for the upstream's
+        faults; a connection that fetches nothing says so."""
+        return [ProbeFinding("upstream", True, f"{self.type_name} connections fetch nothing from an upstream")]
 
     def issuer(self) -> str | None:
         """The ``iss`` this connection's JWTs carry, used to route a token to its connection

@@ -25,7 +25,7 @@ from flask import Flask, g
 from flask import request as flask_request
 from flask.sessions import SecureCookieSessionInterface
 
-from authserver import admin
+from authserver import admin, console
 from authserver.browser import pages
 from authserver.client_auth import PRIVATE_KEY_JWT, PrivateKeyJWTAuthentication
 from authserver.edge import error_responses, limits
@@ -222,3 +222,5 @@ def mount_routes(app: Flask) -> None:
     app.register_blueprint(logout.blueprint)
     app.register_blueprint(pages.static_blueprint)
     app.register_blueprint(admin.create_blueprint())
+    app.register_blueprint(console.create_blueprint())
+    app.register_blueprint(console.static_blueprint)

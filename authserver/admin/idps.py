@@ -54,3 +54,10 @@ def update_idp(realm: str, name: str):
 def delete_idp(realm: str, name: str):
     service.delete_idp(get_realm(realm), name, actor())
     return "", 204
+
+
+@blueprint.post("/<name>/test")
+@admin_required
+def test_idp(realm: str, name: str):
+    """"Test connection": what the connection fetches from its upstream, fetched now."""
+    return jsonify(service.test_connection(get_realm(realm), name))

@@ -132,6 +132,7 @@ PATHS: dict[str, Any] = {
                      errors="409", headers=NO_STORE),
         "delete": _op("delete idp", "idps", status="204", params=IDP),
     },
+    f"{R}/idps/{{name}}/test": {"post": _op("test idp connection", "idps", "IdpProbe", many=True, params=IDP)},
     f"{R}/users": {"get": _list("list users", "users", "User", limit="user_limit",
                                 filters=("user_id", "email", "_id", "user_state"))},
     f"{R}/users/{{user}}": {"get": _op("show user", "users", "User", params=USER),
@@ -139,6 +140,8 @@ PATHS: dict[str, Any] = {
     f"{R}/users/{{user}}/disable": {"post": _op("disable user", "users", "User", params=USER, errors="400")},
     f"{R}/users/{{user}}/enable": {"post": _op("enable user", "users", "User", params=USER, errors="400")},
     f"{R}/users/{{user}}/revoke-tokens": {"post": _op("revoke user tokens", "users", "User", params=USER)},
+    f"{R}/users/{{user}}/console-role": {"put": _op("set console role", "users", "ConsoleRole",
+                                                    body="ConsoleRoleUpdate", params=USER)},
     f"{R}/usage": {"get": _op("monthly usage", "usage", "UsageReport", params=("realm", "month"), errors="400")},
     f"{R}/initial-tokens": {"post": _op(
         "create initial access token", "clients", "InitialToken", "201", body="InitialTokenRequest",

@@ -19,6 +19,7 @@ from authserver.config import SIGNING_ALGORITHMS
 from authserver.events.outbox import EVENT_TYPES
 from authserver.grants import explain
 from authserver.models.client import AUTH_METHODS
+from authserver.models.console import CONSOLE_ROLES
 from authserver.models.event import DELIVERY_STATES
 from authserver.models.idp import PROVISIONING, TRUST_LEVELS
 from authserver.models.signing_key import KeyState
@@ -228,6 +229,12 @@ def schemas() -> dict[str, Any]:
                                           "type": enum(*connector_names())}, ("name", "type")),
         "IdentityProviderUpdate": closed({**IDP_IN, "disabled": BOOL}),
         "User": closed(USER, "all"),
+        "ConsoleRole": closed({"_id": STR, "user_id": NULLABLE_STR, "console_role": {
+            "enum": [*CONSOLE_ROLES, None]}}, "all"),
+        "ConsoleRoleUpdate": closed({"role": {"enum": [*CONSOLE_ROLES, None],
+                                              "description": "admin, viewer, or null: no console access"}},
+                                    ("role",)),
+        "IdpProbe": closed({"what": STR, "ok": BOOL, "detail": STR}, "all"),
         "UsageReport": closed({"realm": STR, "month": STR, "active_users": INT, "identified_users": INT,
                                "anonymous_users": INT, "by_client_and_idp": {"type": "array", "items": closed(
                                    {"client_id": STR, "idp": STR, "anonymous": BOOL, "users": INT}, "all")}}, "all"),

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from authserver.admin import actor, admin_required
+from authserver.admin import actor, admin_required, json_body
 from authserver.admin.paging import PAGE_QUERY, filters, listed, page_args
+from authserver.console.access import role_view, set_console_role
+from authserver.errors import InvalidInput
 from authserver.identity import users as service
+from authserver.registry import validation
 from authserver.registry.realms import get_realm
 from authserver.tokens.revocation import revoke_user_tokens
 
@@ -55,3 +58,12 @@ def revoke_tokens(realm: str, user: str):
 def delete_user(realm: str, user: str):
     service.delete_user(get_realm(realm), user, actor())
     return "", 204
+
+
+@blueprint.put("/<user>/console-role")
+@admin_required
+def console_role(realm: str, user: str):
+    data = validation.only_fields(json_body(), {"role"}, "console-role")
+    if "role" not in data:
+        raise InvalidInput("role: required (admin, viewer, or null)")
+    return jsonify(role_view(set_console_role(realm, user, data["role"], actor())))

@@ -7,8 +7,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from authserver.cli.options import ACTOR
-from authserver.cli.output import emit_json, json_option
+from authserver.cli.output import emit_json, iso_utc, json_option
 from authserver.cli.run import DEVELOPMENT_URL
+from authserver.console.access import create_link, link_url
 from authserver.registry.bootstrap import bootstrap_admin_client
 from authserver.registry.realms import get_realm
 
@@ -39,3 +40,24 @@ def bootstrap(realm: str, base_url: str | None, as_json: bool) -> None:
     click.echo(f"client_secret: {issued.client_secret}  (shown once)")
     click.echo("Get an admin token (then send it as 'Authorization: Bearer <access_token>' to /admin/...):")
     click.echo(f"  {curl}")
+
+
+@admin.command("console-link")
+@click.option("--realm", default=None, help="Only this realm in the console  [default: every realm].")
+@click.option("--url", "base_url", metavar="URL",
+              help="Where the server is reached  [default: ISSUER_BASE_URL if set, else "
+                   f"{DEVELOPMENT_URL}].")
+@json_option
+def console_link(realm: str | None, base_url: str | None, as_json: bool) -> None:
+    """A single-use link into the admin console with the admin role, valid for
+    CONSOLE_LINK_SECONDS: for a fresh install that has no upstream IdP to log in with yet."""
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"expected an http(s) URL, got {base_url!r}", param_hint="--url")
+    token, expires_at = create_link(realm, ACTOR)
+    base = (base_url or current_app.config["ISSUER_BASE_URL"] or DEVELOPMENT_URL).rstrip("/")
+    url = link_url(token, base)
+    if as_json:
+        emit_json({"url": url, "expires_at": expires_at})
+        return
+    click.echo(url)
+    click.echo(f"single use, valid until {iso_utc(expires_at)}")

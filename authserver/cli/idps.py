@@ -165,6 +165,20 @@ def show(realm, name, as_json):
     emit(_shown(realm, name), as_json, None)
 
 
+@idps.command("test")
+@realm_option
+@name_argument
+@json_option
+def test(realm, name, as_json):
+    """Test connection NAME: fetch its upstream discovery and JWKS now and show what was found.
+    Exits 2 when a fetch failed."""
+    findings = admin_call("POST", realm_path(realm, "idps", name, "test"),
+                          lambda: service.test_connection(get_realm(realm), name))
+    emit(findings, as_json, ("what", "ok", "detail"))
+    if not all(finding["ok"] for finding in findings):
+        raise SystemExit(2)
+
+
 def _toggle(disabled: bool):
     def command(realm, name, as_json):
         emit(_updated(realm, name, {"disabled": disabled}), as_json, None)

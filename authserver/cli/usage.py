@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import click
 from flask.cli import with_appcontext
 
 from authserver.cli.dispatch import admin_call, realm_path
 from authserver.cli.options import realm_option
-from authserver.cli.output import emit_json, emit_table, json_option, text
+from authserver.cli.output import emit_json, emit_table, json_option
 from authserver.registry.realms import get_realm
 from authserver.state import app_state
 from authserver.tokens import usage as service
 
-COLUMNS = ("client_id", "idp", "anonymous", "users")
+COLUMNS = service.REPORT_COLUMNS
 
 
 @click.command("usage")
@@ -34,17 +31,9 @@ def usage_command(realm: str, month: str | None, fmt: str | None, as_json: bool)
     if as_json or fmt == "json":
         emit_json(report)
     elif fmt == "csv":
-        click.echo(_csv(report), nl=False)
+        click.echo(service.report_csv(report), nl=False)
     else:
         click.echo(f"{report['realm']} {report['month']}: {report['active_users']} active users "
                    f"({report['identified_users']} identified, {report['anonymous_users']} anonymous)")
         emit_table(report["by_client_and_idp"], COLUMNS)
 
-
-def _csv(report: dict) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["month", *COLUMNS])
-    for row in report["by_client_and_idp"]:
-        writer.writerow([report["month"], *("" if row[c] is None else text(row[c], c) for c in COLUMNS)])
-    return out.getvalue()

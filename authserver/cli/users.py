@@ -8,8 +8,10 @@ from flask.cli import AppGroup
 from authserver.cli.dispatch import admin_call, admin_list, realm_path
 from authserver.cli.options import ACTOR, page_options, realm_option
 from authserver.cli.output import emit, emit_page, json_option
+from authserver.console.access import role_view, set_console_role
 from authserver.identity import users as service
 from authserver.models import User
+from authserver.models.console import CONSOLE_ROLES
 from authserver.registry.realms import get_realm
 from authserver.tokens.revocation import revoke_user_tokens
 
@@ -77,3 +79,17 @@ def delete(realm, user, as_json):
     same upstream account logging in again becomes a new user. Publishes user.deleted."""
     admin_call("DELETE", realm_path(realm, "users", user), lambda: service.delete_user(get_realm(realm), user, ACTOR))
     emit({"deleted": user}, as_json)
+
+
+@users.command("set-console-role")
+@realm_option
+@user_argument
+@click.argument("role", type=click.Choice([*CONSOLE_ROLES, "none"]))
+@json_option
+def set_role(realm, user, role, as_json):
+    """Let USER (of ADMIN_REALM) into the admin console as ROLE: admin changes things, viewer
+    only reads, none: no console access."""
+    wanted = None if role == "none" else role
+    emit(admin_call("PUT", realm_path(realm, "users", user, "console-role"),
+                    lambda: role_view(set_console_role(realm, user, wanted, ACTOR)), body={"role": wanted}),
+         as_json, ("_id", "user_id", "console_role"))

@@ -7,6 +7,7 @@ from authserver.models.audit import AuditEvent
 from authserver.models.backend import ChatBackend
 from authserver.models.browser import AuthorizationCode, AuthorizationRequest, BrowserSession, RefreshToken
 from authserver.models.client import Client
+from authserver.models.console import ConsoleLink, ConsoleSession
 from authserver.models.event import DeliveryAttempt, Event, WebhookDelivery, WebhookSubscription, WorkerLease
 from authserver.models.idp import IdentityProvider
 from authserver.models.realm import Realm
@@ -17,6 +18,7 @@ from authserver.models.signing_key import KeyState, SigningKey
 from authserver.models.user import IdentityLink, MonthlyUsage, User
 
 __all__ = ["AuditEvent", "AuthorizationCode", "AuthorizationRequest", "BrowserSession", "ChatBackend",
-           "Client", "DeliveryAttempt", "DeviceSession", "Event", "IdentityLink", "IdentityProvider",
-           "InitialAccessToken", "KeyState", "MonthlyUsage", "Realm", "RefreshToken", "ReplayEntry",
-           "RevokedToken", "SigningKey", "User", "WebhookDelivery", "WebhookSubscription", "WorkerLease"]
+           "Client", "ConsoleLink", "ConsoleSession", "DeliveryAttempt", "DeviceSession", "Event", "IdentityLink",
+           "IdentityProvider", "InitialAccessToken", "KeyState", "MonthlyUsage", "Realm", "RefreshToken",
+           "ReplayEntry", "RevokedToken", "SigningKey", "User", "WebhookDelivery", "WebhookSubscription",
+           "WorkerLease"]

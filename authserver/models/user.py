@@ -38,6 +38,8 @@ class User(db.Model):
     tokens_not_before: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     last_seen_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: ``admin`` or ``viewer`` in the admin console (users of ``ADMIN_REALM`` only).
+    console_role: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     @property
     def identified(self) -> bool:

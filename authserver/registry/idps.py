@@ -6,6 +6,7 @@ the plugin at creation so bad settings are refused with a message naming the key
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -64,6 +65,13 @@ def list_idps(realm: Realm, limit: int | None = None, cursor: str | None = None,
     if (disabled := paging.flag_filter(disabled, "disabled")) is not None:
         query = query.where(IdentityProvider.disabled.is_(disabled))
     return paging.page(query, ORDER, limit, cursor)
+
+
+def test_connection(realm: Realm, name: str) -> list[dict[str, Any]]:
+    """"Test connection": what the connection depends on upstream (discovery, JWKS), fetched
+    now by its connector, and what was found."""
+    idp = get_idp(realm, name)
+    return [dataclasses.asdict(finding) for finding in app_state().connectors.connector(idp).probe()]
 
 
 def create_idp(realm: Realm, data: dict[str, Any], actor: str) -> tuple[IdentityProvider, str | None]:

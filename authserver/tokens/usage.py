@@ -12,6 +12,8 @@ random value per month instead, so a month's report does not change when a user 
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import secrets
 import threading
@@ -89,6 +91,27 @@ def report(realm: Realm, month: str | None, now: float) -> dict:
             "identified_users": total - anonymous, "anonymous_users": anonymous,
             "by_client_and_idp": [{"client_id": c, "idp": i, "anonymous": a, "users": n}
                                   for c, i, a, n in breakdown]}
+
+
+REPORT_COLUMNS = ("client_id", "idp", "anonymous", "users")
+
+
+def report_csv(report: dict) -> str:
+    """The report as CSV (RFC 4180): one row per client, IdP and kind of user, month first."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["month", *REPORT_COLUMNS])
+    for row in report["by_client_and_idp"]:
+        writer.writerow([report["month"], *(_csv_cell(row[name]) for name in REPORT_COLUMNS)])
+    return out.getvalue()
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def erase(user_pks: list[int]) -> None:

@@ -22,6 +22,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from joserfc.errors import JoseError
 from joserfc.jwk import Key
 
 from authserver.plugin_api import (
@@ -33,6 +34,7 @@ from authserver.plugin_api import (
     HttpResponse,
     Identity,
     PluginConfigError,
+    ProbeFinding,
     UpstreamUnavailable,
     VerificationRequest,
 )
@@ -166,6 +168,40 @@ class OIDCConnector(Connector):
 
     def _fetch_jwks(self) -> HttpResponse:
         return self.context.http.get(self._discovery.get()["jwks_uri"])
+
+    # --- "test connection" ---------------------------------------------------------------
+
+    def probe(self) -> list[ProbeFinding]:
+        """Discovery, then the JWKS it names, fetched now (the caches are left alone)."""
+        url = f"{self.config['issuer'].rstrip('/')}/.well-known/openid-configuration"
+        try:
+            metadata = self._parse_discovery(_json_of(self._fetch_discovery()))
+        except _PROBE_ERRORS as error:
+            return [ProbeFinding("discovery", False, f"{url}: {_reason(error)}")]
+        endpoints = ", ".join(f"{name} {metadata[name]}" for name in ("jwks_uri", *_BROWSER_ENDPOINTS,
+                                                                      "userinfo_endpoint") if name in metadata)
+        found = [ProbeFinding("discovery", True, f"{url}: issuer {self.config['issuer']}; {endpoints}")]
+        try:
+            keys = parse_jwks(_json_of(self.context.http.get(metadata["jwks_uri"])))
+        except _PROBE_ERRORS as error:
+            return [*found, ProbeFinding("jwks", False, f"{metadata['jwks_uri']}: {_reason(error)}")]
+        described = "; ".join(f"{key.kid} ({key.key_type} {key.get('alg') or 'no alg'})" for key in keys.keys)
+        usable = [key for key in keys.keys if key.get("alg") in (None, *self.config["algorithms"])]
+        return [*found, ProbeFinding("jwks", bool(usable), f"{len(keys.keys)} signing key(s): {described}"
+                                     + ("" if usable else "; none for the allowed algorithms"))]
+
+
+_PROBE_ERRORS = (UpstreamUnavailable, PluginConfigError, JoseError, ValueError, TypeError, KeyError)
+
+
+def _json_of(response: HttpResponse) -> Any:
+    if response.status != 200:
+        raise ValueError(f"HTTP status {response.status}")
+    return response.json()
+
+
+def _reason(error: Exception) -> str:
+    return str(error) or type(error).__name__
 
 
 def _workspace(claims: Mapping[str, Any]) -> str | None:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from authserver import create_app
 from authserver.cli import main
@@ -68,6 +69,7 @@ class E2EStack:
     upstream: UpstreamIdP
     app_origin: str
     clients: dict[str, dict] = field(default_factory=dict)
+    app: Any = None  # the Flask app behind server_url (its CLI runner configures the realm)
 
     @property
     def issuer(self) -> str:
@@ -87,7 +89,7 @@ def e2e_stack(database_url: str) -> Iterator[E2EStack]:
             callbacks = [f"{server.url}/realms/{REALM}/broker/{idp}/callback" for idp in ("corp", "partner")]
             broker = {"client_id": "authserver", "client_secret": BROKER_SECRET, "redirect_uris": callbacks}
             with UpstreamIdP(clients=[broker]) as upstream:
-                stack = E2EStack(server.url, upstream, f"http://127.0.0.1:{free_port()}")
+                stack = E2EStack(server.url, upstream, f"http://127.0.0.1:{free_port()}", app=app)
                 configure(app, stack)
                 yield stack
     finally:

@@ -1,0 +1,34 @@
+"""The admin console at ``/console``: server-rendered pages over the same service functions
+as the CLI and the admin API (see :mod:`authserver.console.web` for what every page shares,
+:mod:`authserver.console.access` for signing in)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint
+from werkzeug.exceptions import HTTPException
+
+from authserver.console import views_people, views_registry, views_session
+from authserver.console.web import page
+
+#: The console's stylesheet: served by authserver, nothing from elsewhere.
+static_blueprint = Blueprint("console_static", __name__, static_folder="../static",
+                             static_url_path="/console/static")
+
+
+def create_blueprint() -> Blueprint:
+    parent = Blueprint("console", __name__, url_prefix="/console")
+    for module in (views_session, views_registry, views_people):
+        parent.register_blueprint(module.blueprint)
+    parent.register_error_handler(HTTPException, _http_error)
+    parent.add_app_template_filter(_console_time, "console_time")
+    return parent
+
+
+def _console_time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _http_error(error: HTTPException):
+    return page("error.html", error.code or 500, error=error.description or error.name)
