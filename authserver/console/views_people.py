@@ -144,7 +144,17 @@ def usage_page(realm: str):
     widest = max([row["users"] for row in rows] + [1])
     bars = [{**row, "label": f"{row['client_id']} · {row['idp'] or '-'}" + (" (anonymous)" if row["anonymous"] else ""),
              "width": round(560 * row["users"] / widest), "y": 30 * index} for index, row in enumerate(rows)]
-    return page("usage.html", realm_name=realm, report=report, bars=bars, chart_height=max(30 * len(bars), 30))
+    return page("usage.html", realm_name=realm, report=report, bars=bars, chart_height=max(30 * len(bars), 30),
+                history=_history(realm, report["month"]))
+
+
+def _history(realm: str, month: str) -> list[dict]:
+    """Unique users of the twelve months up to ``month``, as columns of the trend chart."""
+    realm_row, now = get_realm(realm), app_state().clock()
+    totals = [(m, usage.report(realm_row, m, now)["active_users"]) for m in usage.months_before(month, 12)]
+    tallest = max([users for _, users in totals] + [1])
+    return [{"month": m, "users": users, "height": round(120 * users / tallest), "x": 60 * index}
+            for index, (m, users) in enumerate(totals)]
 
 
 @blueprint.get("/realms/<realm>/usage.csv")

@@ -93,6 +93,16 @@ def report(realm: Realm, month: str | None, now: float) -> dict:
                                   for c, i, a, n in breakdown]}
 
 
+def months_before(month: str, count: int) -> list[str]:
+    """``count`` months ending with ``month`` (YYYY-MM), oldest first."""
+    year, number = int(month[:4]), int(month[5:7])
+    months = []
+    for _ in range(count):
+        months.append(f"{year:04d}-{number:02d}")
+        year, number = (year - 1, 12) if number == 1 else (year, number - 1)
+    return months[::-1]
+
+
 REPORT_COLUMNS = ("client_id", "idp", "anonymous", "users")
 
 
