@@ -209,3 +209,24 @@ def test_a_connection_dying_before_teardown_is_not_a_500(app, client, make_app, 
     finally:
         killer.dispose()
     assert 500 not in statuses and statuses[0] == 200, statuses
+
+
+@pytest.mark.parametrize("path", ["/realms/default/authorize?client_id=web&response_type=code",
+                                  "/realms/default/logout", "/console/realms/default/users"])
+def test_a_page_answers_a_database_failure_with_a_page(app, client, path):
+    """A person reading a page gets a page (503, Retry-After), not JSON, when the database fails."""
+    def fail(conn, cursor, statement, *args):
+        raise OperationalError(statement, {}, ConnectionError("server closed the connection"))
+
+    client.set_cookie("authserver_console", "x" * 43, path="/console")
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", fail)
+    try:
+        response = client.get(path)
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", fail)
+    assert response.status_code == 503, response.data[:300]
+    assert response.mimetype == "text/html" and response.headers["Retry-After"]
+    assert "temporarily unavailable" in response.get_data(as_text=True)
+    assert "Content-Security-Policy" in response.headers

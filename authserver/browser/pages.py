@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import Blueprint, Response, redirect, render_template, request
 
 from authserver.crypto import new_secret
+from authserver.edge.error_responses import DATABASE_FAILURES, database_unavailable
 from authserver.registry.validation import is_loopback_host
 from authserver.state import RealmContext
 
@@ -46,6 +47,21 @@ def page(template: str, status: int = 200, form_targets: str = "", **context) ->
 
 def error_page(ctx: RealmContext, error: str, description: str, status: int = 400) -> Response:
     return page("error.html", status, error=error, description=description, realm_title=realm_title(ctx))
+
+
+def database_unavailable_page(exc: Exception) -> Response:
+    """A page's answer when the database cannot serve: a page, not JSON (a person is reading),
+    503 with ``Retry-After``, the transaction rolled back (:func:`database_unavailable`)."""
+    database_unavailable(exc)
+    response = page("error.html", 503, error="temporarily_unavailable",
+                    description="The service is temporarily unavailable; try again in a moment.", realm_title="")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def answer_pages_when_the_database_fails(blueprint: Blueprint) -> None:
+    for failure in DATABASE_FAILURES:
+        blueprint.register_error_handler(failure, database_unavailable_page)
 
 
 def realm_title(ctx: RealmContext) -> str:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint
+from flask import Blueprint, g
 from werkzeug.exceptions import HTTPException
 
 from authserver.console import views_people, views_registry, views_session
 from authserver.console.web import page
+from authserver.edge.error_responses import DATABASE_FAILURES, database_unavailable
 
 #: The console's stylesheet: served by authserver, nothing from elsewhere.
 static_blueprint = Blueprint("console_static", __name__, static_folder="../static",
@@ -22,8 +23,18 @@ def create_blueprint() -> Blueprint:
     for module in (views_session, views_registry, views_people):
         parent.register_blueprint(module.blueprint)
     parent.register_error_handler(HTTPException, _http_error)
+    for failure in DATABASE_FAILURES:
+        parent.register_error_handler(failure, _database_unavailable)
     parent.add_app_template_filter(_console_time, "console_time")
     return parent
+
+
+def _database_unavailable(exc: Exception):
+    database_unavailable(exc)
+    g.console = None  # the session could not be read: show no navigation
+    response = page("error.html", 503, error="The service is temporarily unavailable; try again in a moment.")
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def _console_time(epoch: float) -> str:

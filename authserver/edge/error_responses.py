@@ -34,7 +34,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(OAuth2Error, _oauth2_error)
     app.register_error_handler(HTTPException, _http_error)
     for failure in DATABASE_FAILURES:
-        app.register_error_handler(failure, _database_unavailable)
+        app.register_error_handler(failure, _database_unavailable_error)
     app.register_error_handler(Exception, _unexpected_error)
     # Runs before Flask-SQLAlchemy's own teardown (registered earlier, so run later): a
     # connection that died mid-request must not fail the request after its answer.
@@ -87,11 +87,15 @@ def _http_error(exc: HTTPException):
     return response
 
 
-def _database_unavailable(exc: Exception):
-    """The database cannot serve: nothing was committed (the transaction rolls back), and
-    the client may retry (RFC 6749 §5.2 ``temporarily_unavailable``)."""
+def database_unavailable(exc: Exception) -> None:
+    """The database cannot serve: log it and roll back (nothing was committed)."""
     log.error("database unavailable: %s", exc.__class__.__name__)
     _rollback()
+
+
+def _database_unavailable_error(exc: Exception):
+    """The client may retry (RFC 6749 §5.2 ``temporarily_unavailable``)."""
+    database_unavailable(exc)
     return _oauth2_error(TemporarilyUnavailableError(
         description="The service is temporarily unavailable; retry later."))
 

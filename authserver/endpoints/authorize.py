@@ -26,6 +26,7 @@ from authserver.identity.sessions import find_active_session
 from authserver.plugin_api import UpstreamUnavailable
 
 blueprint = Blueprint("authorize", __name__, url_prefix="/realms/<realm>")
+pages.answer_pages_when_the_database_fails(blueprint)
 blueprint.url_value_preprocessor(bind_realm)
 CHOOSE = "choose-idp"
 

@@ -23,6 +23,7 @@ from authserver.registry.clients import cached_client
 from authserver.tokens.id_token import read_id_token_hint
 
 blueprint = Blueprint("logout", __name__, url_prefix="/realms/<realm>")
+pages.answer_pages_when_the_database_fails(blueprint)
 blueprint.url_value_preprocessor(bind_realm)
 CONFIRM = "logout"
 PASSED_ON = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id")
