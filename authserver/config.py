@@ -171,6 +171,12 @@ SETTINGS: tuple[Setting, ...] = tuple([
         ("ANONYMOUS_SESSION_WINDOW", 3600, integer(1), "…in this many seconds."),
         ("BROWSER_LOGIN_TIMEOUT_SECONDS", 600, integer(60), "How long a browser login may take at the upstream "
          "IdP, from leaving authserver to coming back; an answer later than that is refused."),
+        ("AUTHORIZATION_REQUEST_SECONDS", 600, integer(60), "How long a pushed authorization request "
+         "(its expires_in) or a login in progress at authserver's pages stays usable."),
+        ("AUTHORIZATION_CODE_SECONDS", 60, integer(10), "Lifetime of an authorization code (RFC 6749 §4.1.2 "
+         "recommends at most 600)."),
+        ("BROWSER_SESSION_SECONDS", 8 * 3600, integer(60), "How long a browser session gives single sign-on "
+         "to the realm's clients."),
         ("CONSOLE_LINK_SECONDS", 600, integer(60), "How long a link printed by `authserver admin console-link` "
          "stays usable (it is single use)."),
         ("CONSOLE_SESSION_SECONDS", 8 * 3600, integer(300), "How long an admin console sign-in lasts."),

@@ -14,6 +14,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from authserver.browser.authorization import AuthorizationParams
@@ -23,11 +24,20 @@ from authserver.models import AuthorizationCode, AuthorizationRequest, BrowserSe
 from authserver.models.user import ACTIVE
 from authserver.state import RealmContext
 
-#: RFC 9126 §2.2: the pushed request's lifetime (its ``expires_in``); an interactive login.
-REQUEST_TTL = 600
-#: RFC 6749 §4.1.2: "a maximum authorization code lifetime of 10 minutes is RECOMMENDED".
-CODE_TTL = 60
-SESSION_TTL = 8 * 3600
+
+def request_ttl() -> int:
+    """RFC 9126 §2.2: the pushed request's lifetime (its ``expires_in``); an interactive login."""
+    return current_app.config["AUTHORIZATION_REQUEST_SECONDS"]
+
+
+def code_ttl() -> int:
+    """RFC 6749 §4.1.2: "a maximum authorization code lifetime of 10 minutes is RECOMMENDED"."""
+    return current_app.config["AUTHORIZATION_CODE_SECONDS"]
+
+
+def session_ttl() -> int:
+    return current_app.config["BROWSER_SESSION_SECONDS"]
+
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 
 
@@ -45,7 +55,7 @@ def save_request(ctx: RealmContext, params: AuthorizationParams, *, pushed: bool
                                client_id=params.client_id, params=params.to_dict(), pushed=pushed,
                                device_session_pk=device_session_pk,
                                browser_hash=ctx.state.hasher.hash(browser) if browser else None,
-                               created_at=now, expires_at=now + REQUEST_TTL)
+                               created_at=now, expires_at=now + request_ttl())
     db.session.add(row)
     db.session.flush()
     return handle, row
@@ -109,7 +119,7 @@ def issue_code(ctx: RealmContext, params: AuthorizationParams, user_pk: int, ses
         realm_id=ctx.realm.id, code_hash=ctx.state.hasher.hash(code), client_id=params.client_id,
         redirect_uri=params.redirect_uri, code_challenge=params.code_challenge, user_pk=user_pk,
         browser_sid=session.sid, idp_name=idp_name, scopes=params.scopes, audience=params.audience,
-        nonce=params.nonce, auth_time=session.auth_time, created_at=now, expires_at=now + CODE_TTL,
+        nonce=params.nonce, auth_time=session.auth_time, created_at=now, expires_at=now + code_ttl(),
         issued_jtis=[]))
     return code
 
@@ -133,7 +143,7 @@ def start_session(ctx: RealmContext, user_pk: int, idp_name: str | None) -> NewB
     cookie, now = new_secret(32), ctx.now()
     session = BrowserSession(realm_id=ctx.realm.id, sid=secrets.token_hex(16),
                              cookie_hash=ctx.state.hasher.hash(cookie), user_pk=user_pk, idp_name=idp_name,
-                             auth_time=now, clients=[], created_at=now, expires_at=now + SESSION_TTL)
+                             auth_time=now, clients=[], created_at=now, expires_at=now + session_ttl())
     db.session.add(session)
     return NewBrowserSession(cookie, session)
 

@@ -99,7 +99,7 @@ def pushed_authorization_request():
         return _json_error(exc.error, exc.description, 401 if exc.error == "invalid_client" else 400)
     except OAuth2Error as exc:
         return server.handle_error_response(oauth_request, exc)
-    response = jsonify({"request_uri": store.REQUEST_URI_PREFIX + handle, "expires_in": store.REQUEST_TTL})
+    response = jsonify({"request_uri": store.REQUEST_URI_PREFIX + handle, "expires_in": store.request_ttl()})
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -165,11 +165,11 @@ def _respond(ctx, outcome, browser: str | None):
         response = pages.authorization_response(outcome.params.redirect_uri, outcome.params.response_mode,
                                                 outcome.values)
         if outcome.session_cookie:
-            pages.set_cookie(response, ctx, pages.SESSION_COOKIE, outcome.session_cookie, store.SESSION_TTL)
+            pages.set_cookie(response, ctx, pages.SESSION_COOKIE, outcome.session_cookie, store.session_ttl())
         pages.clear_cookie(response, ctx, pages.LOGIN_COOKIE)
         return response
     if browser and request.cookies.get(pages.LOGIN_COOKIE) != browser:
-        pages.set_cookie(response, ctx, pages.LOGIN_COOKIE, browser, store.REQUEST_TTL)
+        pages.set_cookie(response, ctx, pages.LOGIN_COOKIE, browser, store.request_ttl())
     return response
 
 

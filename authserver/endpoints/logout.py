@@ -78,7 +78,7 @@ def _confirmation(ctx, values: dict):
                           csrf_token=pages.csrf_token(ctx, browser, CONFIRM),
                           fields=[(name, values[name]) for name in PASSED_ON if values.get(name)])
     if request.cookies.get(pages.LOGIN_COOKIE) != browser:
-        pages.set_cookie(response, ctx, pages.LOGIN_COOKIE, browser, store.REQUEST_TTL)
+        pages.set_cookie(response, ctx, pages.LOGIN_COOKIE, browser, store.request_ttl())
     return response
 
 

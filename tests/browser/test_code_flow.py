@@ -255,6 +255,18 @@ def test_a_pushed_request_is_named_once_by_its_request_uri(app, client, web):
     assert again.status_code == 400 and "request_uri" in again.get_data(as_text=True)
 
 
+def test_a_pushed_request_lives_for_authorization_request_seconds(app, client, clock, web):
+    app.config["AUTHORIZATION_REQUEST_SECONDS"] = 90
+    body = par(client).get_json()
+    assert body["expires_in"] == 90
+    clock.advance(91)
+    cookie, _sid = logged_in(app, new_user(app))
+    client.set_cookie(pages.SESSION_COOKIE, cookie, domain="localhost", path="/realms/default/")
+    late = client.get("/realms/default/authorize", query_string={"client_id": "web-app",
+                                                                 "request_uri": body["request_uri"]})
+    assert late.status_code == 400 and "request_uri" in late.get_data(as_text=True)
+
+
 def test_a_pushed_request_is_checked_like_any_other(client, web):
     assert par(client, code_challenge=None).get_json()["error"] == "invalid_request"
     assert par(client, redirect_uri="https://evil.example/cb").get_json()["error"] == "invalid_request"
@@ -320,7 +332,7 @@ def test_a_code_is_bound_to_its_client(app, client, web):
 def test_an_expired_code_is_refused(app, client, clock, web):
     verifier, challenge = pkce()
     code = code_for(app, new_user(app), challenge)
-    clock.advance(store.CODE_TTL + 1)
+    clock.advance(app.config["AUTHORIZATION_CODE_SECONDS"] + 1)
     assert redeem(client, code, verifier)[1]["error"] == "invalid_grant"
 
 
