@@ -8,6 +8,7 @@ the config it has just written (:mod:`authserver.sealing`).
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 
@@ -85,9 +86,16 @@ def write_instance_config(instance_path: str) -> str:
 
 
 def _upgrade_schema(app: Flask) -> None:
+    """Alembic's upgrade, without its step-by-step INFO lines (init prints its own summary)."""
     from flask_migrate import upgrade
 
-    upgrade(directory=app.extensions["migrate"].directory)
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)
+    try:
+        upgrade(directory=app.extensions["migrate"].directory)
+    finally:
+        alembic_log.setLevel(level)
 
 
 def _ensure_first_realm(name: str) -> bool:
