@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
@@ -31,6 +31,9 @@ from authserver.tokens.jws import Signers
 from authserver.tokens.reads import Reads
 from authserver.tokens.replay import DatabaseReplayCache
 from authserver.tokens.usage import Recorded
+
+if TYPE_CHECKING:
+    from authserver.registry.realms import RealmSnapshot
 
 EXTENSION = "authserver"
 
@@ -68,15 +71,17 @@ class AppState:
     usage: Recorded
     reads: Reads
     signers: Signers
-    #: name → (id, created_at, trusted until): :func:`authserver.registry.realms.get_realm`
-    realm_rows: dict[str, tuple[int, int, float]] = field(default_factory=dict)
+    #: name → (snapshot, trusted until): :func:`authserver.registry.realms.realm_snapshot`
+    realm_rows: dict[str, tuple[RealmSnapshot, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class RealmContext:
-    """What a request of one realm works with: the realm, its issuer URL, the app state."""
+    """What a request of one realm works with: the realm (on the request path a detached
+    :class:`~authserver.registry.realms.RealmSnapshot`, never written through), its issuer
+    URL, the app state."""
 
-    realm: Realm
+    realm: Realm | RealmSnapshot
     issuer: str
     state: AppState
     _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -15,7 +15,13 @@ from authserver.registry.clients import GRANT_AUTHORIZATION_CODE, cached_client
 
 
 def allow_registered_origin(response: Response) -> Response:
+    """``Access-Control-Allow-Origin`` for a registered origin, and ``Vary: Origin`` only when
+    the request carries an ``Origin`` (only then does the answer depend on it). The Fetch
+    standard asks for ``Vary: Origin`` on answers to requests without one too when a cache might
+    reuse them for a CORS request; no cache reuses these: answers to POSTs, sent ``no-store``."""
     origin = request.headers.get("Origin")
+    if origin is None:
+        return response
     form = getattr(g, "oauth_form", None)
     realm = getattr(g, "realm", None)
     if origin and form is not None and realm is not None and _registered(realm, form.get("client_id"), origin):

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from sqlalchemy import select
 
-from authserver.edge.jose_compact import parse_compact
 from authserver.extensions import db
 from authserver.identity.decision import Decision
 from authserver.models import Client, IdentityProvider, RefreshToken, User
@@ -75,7 +74,8 @@ def answer(ctx: RealmContext, client: Client, grant: Grant, *, previous: Refresh
             nonce=grant.nonce, access_token=issued.token, sid=grant.browser_sid, verified=verified))
     if refresh_token is not None:
         body["refresh_token"] = refresh_token
-    return Answered(body, _jti(ctx, issued.token), family)
+    access_jti = {"jti": issued.jti, "exp": issued.exp} if issued.jti is not None else None
+    return Answered(body, access_jti, family)
 
 
 def _idp_verified(ctx: RealmContext, idp_name: str | None) -> bool:
@@ -84,10 +84,3 @@ def _idp_verified(ctx: RealmContext, idp_name: str | None) -> bool:
     idp = db.session.scalars(select(IdentityProvider).where(IdentityProvider.realm_id == ctx.realm.id,
                                                             IdentityProvider.name == idp_name)).first()
     return idp is not None and idp.verified
-
-
-def _jti(ctx: RealmContext, token: str) -> dict | None:
-    payload = parse_compact(token, 65536).payload
-    if payload.get("iss") != ctx.issuer or "jti" not in payload or "exp" not in payload:
-        return None
-    return {"jti": payload["jti"], "exp": payload["exp"]}

@@ -9,6 +9,7 @@ audit log, its own going with it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -39,34 +40,67 @@ def validate_realm_name(name: str) -> str:
     return name
 
 
-def get_realm(name: str) -> Realm:
-    """The realm named ``name``. A process keeps the rows it has read for KEY_CACHE_SECONDS
-    and attaches a copy to the session without a query (hot path); past that it reads the
-    row again (a realm deleted, or deleted and created again, elsewhere), and keeps answering
+@dataclass(frozen=True, slots=True)
+class RealmSnapshot:
+    """A realm's row as this process last read it: detached and immutable, never attached to a
+    session, so a request reads it without touching its session. What the request paths read
+    (``g.realm``, :attr:`RealmContext.realm <authserver.state.RealmContext.realm>`); code that
+    writes the realm row loads it (:func:`_existing`), and code that needs a mapped row (a
+    relationship to set) takes :func:`get_realm`'s."""
+
+    id: int
+    name: str
+    display_name: str | None
+    created_at: int
+    updated_at: int | None
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "display_name": self.display_name, "created_at": self.created_at,
+                "updated_at": self.updated_at}
+
+
+_SNAPSHOT_COLUMNS = (Realm.id, Realm.name, Realm.display_name, Realm.created_at, Realm.updated_at)
+
+
+def realm_snapshot(name: str) -> RealmSnapshot:
+    """The realm named ``name``, as a :class:`RealmSnapshot`. A process keeps the snapshots it
+    has read for KEY_CACHE_SECONDS and answers from memory (hot path: no query, no session);
+    past that it reads the row again (a realm deleted, or deleted and created again, or renamed
+    for display, elsewhere; this process's own changes are seen at once), and keeps answering
     from memory while the database is down (discovery, JWKS)."""
     state = app_state()
     known = state.realm_rows.get(name)
-    if known is not None and known[2] > state.clock():
-        return _attached(name, known)
+    if known is not None and known[1] > state.clock():
+        return known[0]
     try:
-        realm = db.session.scalar(select(Realm).where(Realm.name == name))
+        row = db.session.execute(select(*_SNAPSHOT_COLUMNS).where(Realm.name == name)).first()
     except SQLAlchemyError:
         if known is None:
             raise
         db.session.rollback()
-        return _attached(name, known)
-    if realm is None:
+        return known[0]
+    if row is None:
         state.realm_rows.pop(name, None)
         raise NotFound(f"no realm named {name!r}")
-    state.realm_rows[name] = (realm.id, realm.created_at,
-                              state.clock() + current_app.config["KEY_CACHE_SECONDS"])
-    return realm
+    snapshot = RealmSnapshot(*row)
+    state.realm_rows[name] = (snapshot, state.clock() + current_app.config["KEY_CACHE_SECONDS"])
+    return snapshot
 
 
-def _attached(name: str, known: tuple[int, int, float]) -> Realm:
-    realm = Realm(id=known[0], name=name, created_at=known[1])
+def get_realm(name: str) -> Realm:
+    """The realm named ``name`` as a row of the session, for the admin API and the CLI (whose
+    services may set a relationship to it): built from :func:`realm_snapshot` (same cache, same
+    staleness bound) and attached without a query. Its ``display_name`` and ``updated_at``
+    load from the database when read; code that writes the row reads it itself (:func:`_existing`)."""
+    snapshot = realm_snapshot(name)
+    realm = Realm(id=snapshot.id, name=snapshot.name, created_at=snapshot.created_at)
     make_transient_to_detached(realm)
     return db.session.merge(realm, load=False)
+
+
+def forget_realm(name: str) -> None:
+    """Drop this process's snapshot of the realm (after a change to its row commits)."""
+    app_state().realm_rows.pop(name, None)
 
 
 def find_realm(name: str) -> Realm | None:
@@ -125,6 +159,7 @@ def update_realm(name: str, data: dict[str, Any], actor: str) -> Realm:
     realm.updated_at = int(app_state().clock())
     audit.record(realm, actor, "realm.update", "realm", name, before=before, after=realm.to_dict())
     commit_admin_change()
+    forget_realm(name)  # this process's pages show the new display name at once
     return realm
 
 
@@ -142,9 +177,8 @@ def delete_realm(name: str, actor: str) -> dict[str, Any]:
         audit.record(recorder, actor, "realm.delete", "realm", name, before=held)
     db.session.execute(delete(Realm).where(Realm.id == realm.id))
     commit_admin_change()
-    state = app_state()
-    state.realm_rows.pop(name, None)
-    state.keys.invalidate(name)
+    forget_realm(name)
+    app_state().keys.invalidate(name)
     return held
 
 

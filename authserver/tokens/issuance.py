@@ -50,10 +50,16 @@ class Issuance:
 
 @dataclass(frozen=True)
 class Issued:
+    """The signed token. ``jti`` and ``exp`` are its claims when it is one of ours (issued under
+    the realm's issuer with both), what revoking it here names; None for a token a profile
+    issued under another issuer, or without them."""
+
     token: str
     issued_token_type: str | None
     expires_in: int
     scopes: list[str]
+    jti: str | None = None
+    exp: int | None = None
 
     def bearer_response(self) -> dict[str, Any]:
         body = {"access_token": self.token, "token_type": "Bearer", "expires_in": self.expires_in,
@@ -81,22 +87,33 @@ def issue(ctx: RealmContext, issuance: Issuance) -> Issued:
     now = ctx.now()
     expires_at = _expiry(ctx, issuance, now)
     if issuance.decision is None:
-        token, issued_type = _service_token(ctx, issuance, now, expires_at), None
+        token, claims = _service_token(ctx, issuance, now, expires_at)
+        issued_type = None
     else:
-        token, issued_type = _user_token(ctx, _granted(ctx, issuance, now, expires_at), issuance.profile)
+        token, claims = _user_token(ctx, _granted(ctx, issuance, now, expires_at), issuance.profile)
+        issued_type = issuance.profile.issued_token_type
     counted = _count(ctx, issuance, now)
     _commit()
     if counted is not None:
         ctx.state.usage.add(counted)
+    jti, exp = _revocable(ctx, claims)
     return Issued(token=token, issued_token_type=issued_type, expires_in=expires_at - now,
-                  scopes=issuance.scopes)
+                  scopes=issuance.scopes, jti=jti, exp=exp)
+
+
+def _revocable(ctx: RealmContext, claims: dict[str, Any]) -> tuple[str | None, int | None]:
+    """The ``jti`` and ``exp`` the token was signed with, when it is one of ours (the realm's
+    issuer); else ``(None, None)``: a vendor profile's token is not ours to revoke."""
+    if claims.get("iss") != ctx.issuer or "jti" not in claims or "exp" not in claims:
+        return None, None
+    return claims["jti"], claims["exp"]
 
 
 def _commit() -> None:
     """Commit the request's transaction. A request that read its rows outside it (a returning
     user, :mod:`authserver.tokens.reads`) and wrote nothing has nothing to commit: its session
-    may have begun a transaction (attaching the realm row does) that never took a connection,
-    and the request's teardown closes that for free."""
+    may have begun a transaction that never took a connection, and the request's teardown
+    closes that for free."""
     session = db.session()
     if session.new or session.dirty or session.deleted:
         session.commit()
@@ -139,25 +156,27 @@ def _unverified(stored: dict | None, stated: dict | None) -> dict | None:
     return merged or None
 
 
-def _user_token(ctx: RealmContext, granted: GrantedToken, profile: TokenProfile) -> tuple[str, str]:
+def _user_token(ctx: RealmContext, granted: GrantedToken, profile: TokenProfile) -> tuple[str, dict[str, Any]]:
+    """The token the profile shaped, signed, and the claims it carries."""
     try:
         shaped = profile.shape(granted)
     except ValueError as exc:  # the profile cannot represent this user (e.g. too long an id)
         log.info("token profile %s refused the user: %s", profile.name, exc.__class__.__name__)
         raise InvalidGrantError(description="The chat backend cannot represent this user.") from None
+    claims = dict(shaped.claims)
     if shaped.key is None:
-        token = sign_with_realm_key(ctx, dict(shaped.header), dict(shaped.claims))
+        token = sign_with_realm_key(ctx, dict(shaped.header), claims)
     else:
-        token = sign_jwt(dict(shaped.header), dict(shaped.claims), shaped.key, shaped.algorithm)
-    return token, profile.issued_token_type
+        token = sign_jwt(dict(shaped.header), claims, shaped.key, shaped.algorithm)
+    return token, claims
 
 
-def _service_token(ctx: RealmContext, issuance: Issuance, now: int, expires_at: int) -> str:
+def _service_token(ctx: RealmContext, issuance: Issuance, now: int, expires_at: int) -> tuple[str, dict[str, Any]]:
     """A client-credentials token (RFC 9068 §2.2): the client itself is the subject."""
     client_id = issuance.client.client_id
     claims = {"iss": ctx.issuer, "sub": client_id, "aud": issuance.audience, "client_id": client_id,
               "scope": " ".join(issuance.scopes), "iat": now, "exp": expires_at, "jti": new_jti()}
-    return sign_with_realm_key(ctx, {"typ": AT_JWT}, claims)
+    return sign_with_realm_key(ctx, {"typ": AT_JWT}, claims), claims
 
 
 def _count(ctx: RealmContext, issuance: Issuance, now: int) -> tuple | None:
