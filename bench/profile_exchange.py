@@ -70,7 +70,7 @@ def main() -> None:
 
         p = cProfile.Profile()
         p.runcall(run)
-        pstats.Stats(p).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(p).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(int(os.environ.get("PROFILE_LINES", "45")))
     else:
         _timed(call, bodies, args.requests, args.case)
         upstream.close()
