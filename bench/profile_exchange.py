@@ -70,7 +70,8 @@ def main() -> None:
 
         p = cProfile.Profile()
         p.runcall(run)
-        pstats.Stats(p).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(int(os.environ.get("PROFILE_LINES", "45")))
+        order, lines = os.environ.get("PROFILE_SORT", "cumulative"), int(os.environ.get("PROFILE_LINES", "45"))
+        pstats.Stats(p).sort_stats(order).print_stats(lines)
     else:
         _timed(call, bodies, args.requests, args.case)
         upstream.close()

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, g
+from flask import Blueprint, g, request
 from werkzeug.exceptions import HTTPException
 
 from authserver.console import views_people, views_registry, views_session
 from authserver.console.web import page
-from authserver.edge.error_responses import DATABASE_FAILURES, database_unavailable
+from authserver.edge.error_responses import DATABASE_FAILURES, database_unavailable, http_error_answer
 
 #: The console's stylesheet: served by authserver, nothing from elsewhere.
 static_blueprint = Blueprint("console_static", __name__, static_folder="../static",
@@ -23,6 +23,8 @@ def create_blueprint() -> Blueprint:
     for module in (views_session, views_registry, views_people):
         parent.register_blueprint(module.blueprint)
     parent.register_error_handler(HTTPException, _http_error)
+    for code in (404, 405):  # raised while routing, before any blueprint is known
+        parent.app_errorhandler(code)(_routing_error)
     for failure in DATABASE_FAILURES:
         parent.register_error_handler(failure, _database_unavailable)
     parent.add_app_template_filter(_console_time, "console_time")
@@ -39,6 +41,13 @@ def _database_unavailable(exc: Exception):
 
 def _console_time(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _routing_error(error: HTTPException):
+    """No route (or not this method): under ``/console`` the console's page, else the JSON answer."""
+    if request.path == "/console" or request.path.startswith("/console/"):
+        return _http_error(error)
+    return http_error_answer(error)
 
 
 def _http_error(error: HTTPException):

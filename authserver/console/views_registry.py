@@ -179,20 +179,28 @@ def create_idp(form, realm: str):
     kind = field(form, "type")
     data = {"name": field(form, "name"), "type": kind, "trust": field(form, "trust"),
             "provisioning": field(form, "provisioning")}
-    config: dict = {}
-    if form.get("issuer"):
-        config["issuer"] = field(form, "issuer")
-    if form.get("client_ids"):
-        config["client_ids"] = words(form, "client_ids")
-    data["config"] = config
-    for name in ("upstream_client_id", "upstream_secret", "user_id_claim"):
+    data["config"] = _connector_config(form)
+    for name in ("upstream_client_id", "upstream_secret", "user_id_claim", "client_id"):
         if form.get(name):
             data[name] = field(form, name)
+    if form.get("shared_secret") == "yes":
+        data["shared_secret"] = True
     idp, secret = idps.create_idp(get_realm(realm), data, g.console.session.actor)
     note = f"Connection {idp.name} created."
     if secret:
         note += f" Its shared secret, shown once: {secret}"
     return idps_page(realm, notice=note)
+
+
+def _connector_config(form) -> dict:
+    """The connector's settings the form offers (as ``authserver idps create`` takes them)."""
+    config: dict = {}
+    for name in ("issuer", "userinfo_url", "subject_claim"):
+        if form.get(name):
+            config[name] = field(form, name)
+    if form.get("client_ids"):
+        config["client_ids"] = words(form, "client_ids")
+    return config
 
 
 @blueprint.post("/realms/<realm>/idps/<name>/test")

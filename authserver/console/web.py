@@ -2,8 +2,8 @@
 form parsing with the CSRF check, and the answer to a refused action.
 
 Pages are rendered on the server from Jinja templates (``templates/console/``); forms post
-back to the server; there is no script at all, so the Content-Security-Policy allows none
-(``script-src 'none'`` in effect: nothing inline, nothing from elsewhere). The console's
+back to the server; there is no script at all, and the Content-Security-Policy of every page
+(:func:`authserver.browser.pages.secured`) allows nothing inline and nothing from elsewhere. The console's
 actions call the same service functions as the CLI and the admin API; a service's refusal
 (:class:`authserver.errors.ServiceError`) is shown on the page with its status, and the
 transaction is rolled back first, so a refused action writes nothing.
@@ -12,6 +12,7 @@ transaction is rolled back first, so a refused action writes nothing.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -121,8 +122,11 @@ def _error_page(message: str, status: int) -> Response:
 
 
 def _refused(render_page: Callable[..., Response], kwargs: dict, message: str, status: int) -> Response:
+    """The page the action was on, with the refusal; it takes the URL's values it names (the
+    realm, the user), not the action's own (the client, the key...)."""
     db.session.rollback()
-    response = render_page(**kwargs, error=message)
+    accepted = inspect.signature(render_page).parameters
+    response = render_page(**{name: value for name, value in kwargs.items() if name in accepted}, error=message)
     response.status_code = status
     return response
 

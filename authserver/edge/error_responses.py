@@ -32,7 +32,7 @@ DATABASE_FAILURES = (DBAPIError, DisconnectionError, PoolTimeoutError, PendingRo
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(OAuth2Error, _oauth2_error)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error_answer)
     for failure in DATABASE_FAILURES:
         app.register_error_handler(failure, _database_unavailable_error)
     app.register_error_handler(Exception, _unexpected_error)
@@ -74,7 +74,7 @@ def _oauth2_error(exc: OAuth2Error):
     return response
 
 
-def _http_error(exc: HTTPException):
+def http_error_answer(exc: HTTPException):
     _rollback()
     code = exc.code or 500
     body = {"error": _HTTP_ERROR_CODES.get(code, "invalid_request" if code < 500 else "server_error"),
