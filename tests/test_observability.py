@@ -14,6 +14,7 @@ from authserver.observability.logs import configure_logging, redact
 from authserver.observability.metrics import Metrics
 from authserver.outbound.http_client import RequestsHttpClient
 from authserver.plugin_api import UpstreamUnavailable
+from tests.cli_helpers import cli
 from tests.factories import AppBackend, basic_auth, make_backend
 from tests.support.metrics import scrape
 
@@ -112,6 +113,24 @@ def test_no_token_secret_or_key_in_any_log(app, client, clock, caplog):
     raw = caplog.text.replace(issued, "")  # the careless line, before redaction, is the only one
     for secret in secrets[2:4]:
         assert secret not in raw
+
+
+def test_a_console_link_is_not_in_the_access_log(app, client, runner):
+    """The single-use sign-in link's token is in its URL: the access log shows the route."""
+    url = cli(runner, "admin", "console-link")["url"]
+    path = "/" + url.split("/", 3)[3]
+    token = path.rsplit("/", 1)[1]
+    stream = io.StringIO()
+    handler = configure_logging("json", "INFO", stream)
+    try:
+        assert client.get(path).status_code == 200
+        assert client.post(path).status_code == 303
+        assert client.post(path).status_code == 403
+    finally:
+        logging.getLogger().removeHandler(handler)
+    access = [json.loads(line) for line in stream.getvalue().splitlines() if '"authserver.access"' in line]
+    assert [line["path"] for line in access] == ["/console/link/[redacted]"] * 3
+    assert token not in stream.getvalue()
 
 
 def test_redact_removes_jwts_secrets_authorization_and_keys():

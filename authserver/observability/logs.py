@@ -22,6 +22,8 @@ _AUTHORIZATION = re.compile(r"(authorization[\"']?\s*[:=]\s*[\"']?)(?:(?:basic|b
 _SECRET_PARAM_LOWER = re.compile(_SECRET_PARAM.pattern)  # its letters are lower case
 _AUTHORIZATION_LOWER = re.compile(_AUTHORIZATION.pattern)
 _PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?(?:-----END [A-Z ]+-----|$)", re.DOTALL)
+#: URL variables whose values are credentials (never logged).
+SECRET_URL_VARIABLES = frozenset({"token"})
 _MARK = "_authserver_handler"
 _ACCESS = "_authserver_access"
 _access_logger = logging.getLogger(ACCESS_LOGGER)
@@ -118,12 +120,22 @@ def access_log(status: int, elapsed: float) -> None:
     the whole line, request id and path included, as it does every line."""
     if not _access_logger.isEnabledFor(logging.INFO):
         return
-    method, path = request.method, request.path
+    method, path = request.method, _loggable_path()
     record = _access_logger.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, f"{method} {path} {status}", None, None)
     record.fields = {"method": method, "path": path, "status": status, "duration_ms": round(elapsed * 1000, 2),
                      "remote_addr": request.remote_addr}
     setattr(record, _ACCESS, True)
     _access_logger.handle(record)
+
+
+def _loggable_path() -> str:
+    """The path, with the values of URL variables that are credentials (a console sign-in
+    link's ``token``) replaced: a log reader must not be able to use them."""
+    path, values = request.path, request.view_args
+    if values:
+        for name in SECRET_URL_VARIABLES.intersection(values):
+            path = path.replace(str(values[name]), "[redacted]")
+    return path
 
 
 def _iso(created: float) -> str:
