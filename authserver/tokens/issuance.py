@@ -113,7 +113,10 @@ def _commit() -> None:
     """Commit the request's transaction. A request that read its rows outside it (a returning
     user, :mod:`authserver.tokens.reads`) and wrote nothing has nothing to commit: its session
     may have begun a transaction that never took a connection, and the request's teardown
-    closes that for free."""
+    closes that for free. No session at all (nothing on this request touched one): nothing
+    to commit, and none is made just to find that out."""
+    if not db.session.registry.has():
+        return
     session = db.session()
     if session.new or session.dirty or session.deleted:
         session.commit()
