@@ -23,7 +23,7 @@ from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from flask import Flask, g
 from flask import request as flask_request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SessionInterface
 
 from authserver import admin, console
 from authserver.browser import pages
@@ -194,20 +194,21 @@ def build_authorization_server(app: Flask) -> ChatAuthorizationServer:
     return server
 
 
-class LazyCookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, opened only when the request carries the cookie: a
-    request without one (every OAuth request) gets an empty session without building the
-    signer (which serializes a probe value on every request)."""
+class NoCookieSessions(SessionInterface):
+    """authserver keeps no state in Flask's signed-cookie session (the browser login and the
+    console have their own server-side state and cookies): every request gets the null
+    session, and no ``Set-Cookie`` is ever derived from it."""
 
     def open_session(self, app: Flask, request):
-        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
-            return self.session_class()
-        return super().open_session(app, request)
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        return None
 
 
 def mount_routes(app: Flask) -> None:
     """Every route of the app: the error answers first, then one blueprint per endpoint."""
-    app.session_interface = LazyCookieSessions()
+    app.session_interface = NoCookieSessions()
     error_responses.register_error_handlers(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(discovery.blueprint)
