@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from authserver.browser.expiry import purge_expired
 from authserver.events import queue
 from authserver.events.delivery import Outcome
 from authserver.events.runtime import webhook_runtime
@@ -120,6 +121,9 @@ class Worker:
         now = self._now()
         if now - self._last_prune >= PRUNE_INTERVAL:
             queue.prune(now, retention)
+            removed = purge_expired(now)
+            if any(removed.values()):
+                log.info("expired state deleted: %s", ", ".join(f"{n} {t}" for t, n in removed.items() if n))
             self._last_prune = now
 
     def _observe(self, job: queue.Job, outcome: Outcome, state: str | None) -> None:
