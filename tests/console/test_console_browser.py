@@ -137,6 +137,8 @@ def test_an_admin_and_a_viewer_use_the_console(stack, capsys):
     ])
     values = report["values"]
     assert values["backend_notice"] == "Chat backend support-api created."
+    backend = cli(runner, "backends", "show", "--realm", REALM, "support-api")
+    assert (backend["profile"], backend["credential_set"]) == ("native", False)  # the form's defaults
     assert values["client_secret"] and len(values["client_secret"]) >= 32
     assert values["secret_shown_again"] == 0
     assert "discovery" in values["probe"] and "jwks" in values["probe"] and values["probe_failures"] == 0
