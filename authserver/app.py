@@ -11,9 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from authserver.config import DEFAULTS, default_database_uri, read_layers, validate_config
-from authserver.extensions import db, migrate
-
-MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+from authserver.extensions import db
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -50,7 +48,6 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 def _init_database(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _create_private_file(app.config["SQLALCHEMY_DATABASE_URI"])
         with app.app_context():

@@ -136,9 +136,7 @@ def reset_postgres(url: str, schema: str) -> str:
 def prepare(name: str, url: str, upstream: Upstream, returning_tokens: list[str]) -> Instance:
     """Schema, realm, chat backend, the three clients and the upstream connection; then the
     returning users' first logins (in-process), keeping their chat JWTs for introspection."""
-    from flask_migrate import upgrade
-
-    from authserver import create_app
+    from authserver import create_app, schema_migrations
     from authserver.extensions import db
     from authserver.registry import backends, clients, idps
     from authserver.registry.realms import ensure_realm
@@ -146,7 +144,7 @@ def prepare(name: str, url: str, upstream: Upstream, returning_tokens: list[str]
     app = create_app({"SECRET_KEY": SECRET_KEY, "SQLALCHEMY_DATABASE_URI": url, "ISSUER_BASE_URL": ISSUER_BASE,
                       "TESTING": True, "TOKEN_RATE_LIMIT": 0})
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
+        schema_migrations.upgrade(app)
         realm, _ = ensure_realm("default")
         backends.create_backend(realm, {"audience": AUDIENCE, "scopes": SCOPE, "default_scopes": SCOPE,
                                         "token_ttl": 3600}, "bench")

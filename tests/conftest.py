@@ -14,7 +14,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from authserver import create_app
+from authserver import create_app, schema_migrations
 from authserver.clock import FrozenClock
 from authserver.extensions import db
 
@@ -58,11 +58,9 @@ def _with_search_path(url: str, schema: str) -> str:
 
 
 def _migrate(url: str) -> None:
-    from flask_migrate import upgrade
-
     app = create_app(base_config(url))
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
+        schema_migrations.upgrade(app)
         db.engine.dispose()
 
 

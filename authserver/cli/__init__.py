@@ -28,6 +28,7 @@ _HELP_INSTEAD = tuple(filter(None, [getattr(click.exceptions, "NoArgsIsHelpError
 #: The admin commands, which `--server` runs through a remote admin API; the others run here.
 REMOTE_COMMANDS = frozenset({"realms", "keys", "backends", "clients", "idps", "users", "usage", "audit", "webhooks",
                              "explain"})
+MIGRATIONS_COMMAND = "db"
 REMOTE_OPTIONS = ("server", "client_id", "client_secret", "realm_of_credentials")
 
 
@@ -44,6 +45,12 @@ class AuthserverGroup(click.Group):
             raise
         except click.UsageError as exc:
             raise CLIError(one_line(exc.format_message())) from None
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """``authserver db`` (Flask-Migrate's group, for operators) is built on first use."""
+        if name == MIGRATIONS_COMMAND and name not in self.commands:
+            self.add_command(_migrations_group(), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -104,8 +111,6 @@ def _no_local_app() -> Flask:
 
 
 def _register_commands() -> None:
-    from flask_migrate.cli import db
-
     from authserver.cli import (
         admin,
         audit,
@@ -136,14 +141,22 @@ def _register_commands() -> None:
     main.add_command(worker.worker_command)
     main.add_command(config.config)
     main.add_command(secrets.secrets)
-    # Flask-Migrate's `db` group (`authserver db upgrade`): for operators, not listed in --help.
-    main.add_command(_hidden(db), "db")
 
 
-def _hidden(group: click.Group) -> click.Group:
-    """A copy of ``group`` that --help does not list (the library's own object is left alone)."""
-    return click.Group(group.name, commands=group.commands, callback=group.callback,
-                       params=group.params, help=group.help, hidden=True)
+def _migrations_group() -> click.Group:
+    """Flask-Migrate's ``db`` group, hidden from --help, Flask-Migrate enabled on the app first
+    (:mod:`authserver.schema_migrations`). Built only when ``authserver db`` runs: Alembic is
+    never loaded by the other commands, ``serve`` and its workers included."""
+    from flask_migrate.cli import db
+
+    from authserver import schema_migrations
+
+    def callback(*args, **kwargs):
+        schema_migrations.enable(click.get_current_context().ensure_object(ScriptInfo).load_app())
+        return db.callback(*args, **kwargs)
+
+    return click.Group(db.name, commands=db.commands, callback=callback, params=db.params, help=db.help,
+                       hidden=True)
 
 
 _register_commands()

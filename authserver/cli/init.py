@@ -8,7 +8,6 @@ the config it has just written (:mod:`authserver.sealing`).
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 
@@ -87,15 +86,9 @@ def write_instance_config(instance_path: str) -> str:
 
 def _upgrade_schema(app: Flask) -> None:
     """Alembic's upgrade, without its step-by-step INFO lines (init prints its own summary)."""
-    from flask_migrate import upgrade
+    from authserver import schema_migrations
 
-    alembic_log = logging.getLogger("alembic")
-    level = alembic_log.level
-    alembic_log.setLevel(logging.WARNING)
-    try:
-        upgrade(directory=app.extensions["migrate"].directory)
-    finally:
-        alembic_log.setLevel(level)
+    schema_migrations.upgrade(app, quiet=True)
 
 
 def _ensure_first_realm(name: str) -> bool:

@@ -51,7 +51,21 @@ def test_no_flask_commands_or_options():
     assert {"shell", "routes"}.isdisjoint(main.commands)
     assert {opt for param in main.params for opt in param.opts} == {
         "--version", "--server", "--client-id", "--client-secret", "--realm-of-credentials"}  # remote admin
-    assert isinstance(main.commands["db"], click.Group) and main.commands["db"].hidden
+    migrations = main.get_command(click.Context(main), "db")
+    assert isinstance(migrations, click.Group) and migrations.hidden and "upgrade" in migrations.commands
+
+
+def test_serving_processes_never_load_alembic(tmp_path):
+    """Alembic, its templates and their highlighter cost a worker ~11 MB: only `init`, `db` and
+    the tests load them, never the CLI with an app (what `serve` forks its workers from)."""
+    probe = ("import sys, authserver.cli; from authserver import create_app; create_app(); "
+             "print(sorted(m for m in ('alembic', 'flask_migrate', 'mako', 'pygments') if m in sys.modules))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")}
+    env["AUTHSERVER_INSTANCE_PATH"] = str(tmp_path)
+    init = subprocess.run([sys.executable, "-m", "authserver.cli", "init"], env=env, capture_output=True, timeout=60)
+    assert init.returncode == 0, init.stderr
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
 
 
 def test_run_listens_on_5000_by_default(runner):
