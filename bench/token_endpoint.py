@@ -54,7 +54,7 @@ def main() -> int:
     if problem:
         print(f"cannot run the benchmark: {problem}")
         return 2
-    cores = Cores.detect()
+    cores = Cores([], [], "not pinned (--no-pin): servers and wrk share every core") if args.no_pin else Cores.detect()
     workdir = tempfile.mkdtemp(prefix="authserver-bench-")
     upstream = fixtures.Upstream()
     node, ceiling, configs = None, None, []
@@ -97,6 +97,9 @@ def _arguments() -> argparse.Namespace:
                              "(repeatable), e.g. 'granian-2w=--server granian --workers 2'")
     parser.add_argument("--no-ceiling", dest="ceiling", action="store_false",
                         help="skip the minimal Flask ceiling (bench/minimal_app.py)")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="pin nothing: servers and wrk share every core (how two worker processes "
+                             "are measured against one, e.g. --serve 1w='--workers 1' --serve 2w='--workers 2')")
     parser.add_argument("--cases", default=",".join(c for c, _ in CASES),
                         help="comma-separated subset of: exchange,first,cc,introspect")
     args = parser.parse_args()
