@@ -17,7 +17,7 @@ from flask import current_app
 
 from authserver.config import SIGNING_ALGORITHMS
 from authserver.events.outbox import EVENT_TYPES
-from authserver.grants import explain
+from authserver.grants import explanation as explain
 from authserver.models.client import AUTH_METHODS
 from authserver.models.console import CONSOLE_ROLES
 from authserver.models.event import DELIVERY_STATES
