@@ -111,6 +111,18 @@ def find_key(keys: KeySet, kid: str | None, alg: str) -> Key | None:
         return None
 
 
+def verifies(key: Key, alg: str) -> bool:
+    """Whether ``key`` can verify ``alg`` signatures: its ``alg`` when it names one, else its
+    key type (and curve, for EC) as the algorithm needs them."""
+    if key.get("alg"):
+        return key.get("alg") == alg
+    model = JWSRegistry.algorithms.get(alg)
+    if model is None or model.key_type != key.key_type:
+        return False
+    curve = getattr(model, "curve", None)
+    return curve is None or key.get("crv") == curve
+
+
 def verify_signature(raw: bytes, key: Key, alg: str) -> dict[str, Any]:
     """The claims of ``raw`` once its signature verifies with ``key`` under ``alg`` only."""
     registry = AllowListRegistry(algorithms=[alg], strict_check_header=False)

@@ -185,8 +185,9 @@ class OIDCConnector(Connector):
             keys = parse_jwks(_json_of(self.context.http.get(metadata["jwks_uri"])))
         except _PROBE_ERRORS as error:
             return [*found, ProbeFinding("jwks", False, f"{metadata['jwks_uri']}: {_reason(error)}")]
-        described = "; ".join(f"{key.kid} ({key.key_type} {key.get('alg') or 'no alg'})" for key in keys.keys)
-        usable = [key for key in keys.keys if key.get("alg") in (None, *self.config["algorithms"])]
+        described = "; ".join(f"{key.kid} ({key.key_type} {key.get('alg') or key.get('crv') or 'no alg'})"
+                              for key in keys.keys)
+        usable = [key for key in keys.keys if any(_jwt.verifies(key, alg) for alg in self.config["algorithms"])]
         return [*found, ProbeFinding("jwks", bool(usable), f"{len(keys.keys)} signing key(s): {described}"
                                      + ("" if usable else "; none for the allowed algorithms"))]
 

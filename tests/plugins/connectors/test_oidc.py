@@ -210,3 +210,44 @@ def test_client_id_alias_and_config_normalization():
     config = OIDCConnector.validate_config({"issuer": "https://idp.example", "client_id": "a"})
     assert config == {"issuer": "https://idp.example", "client_ids": ["a"],
                       "algorithms": ("RS256", "ES256", "PS256", "EdDSA"), "userinfo": False}
+
+
+# --- "test connection" (Connector.probe) -----------------------------------------------
+
+
+def test_probe_reports_discovery_and_the_keys_found(provider, context, http):
+    connector = connect(provider, context)
+    connector.verify(provider.id_token(), TOKEN_TYPE_ID_TOKEN, REQUEST)  # caches filled
+    before = len(http.calls)
+    discovery, keys = connector.probe()
+    assert (discovery.what, discovery.ok) == ("discovery", True) and provider.jwks_url in discovery.detail
+    assert (keys.what, keys.ok) == ("jwks", True) and "idp-1 (EC P-256)" in keys.detail
+    assert http.urls()[before:] == [provider.discovery_url, provider.jwks_url]  # fetched now, not cached
+
+
+@pytest.mark.parametrize("broken", ["discovery down", "discovery 500", "wrong issuer", "not json"])
+def test_probe_names_a_discovery_failure(provider, context, http, broken):
+    http.routes[provider.discovery_url] = {
+        "discovery down": down(), "discovery 500": respond({"error": "x"}, status=500),
+        "wrong issuer": respond({"issuer": "https://other.example", "jwks_uri": provider.jwks_url}),
+        "not json": respond(b"<html>"),
+    }[broken]
+    findings = connect(provider, context).probe()
+    assert [(f.what, f.ok) for f in findings] == [("discovery", False)]
+    assert findings[0].detail.startswith(provider.discovery_url)
+
+
+@pytest.mark.parametrize("broken", ["jwks down", "jwks 404", "no usable key", "only other algorithms"])
+def test_probe_names_a_jwks_failure(provider, context, http, broken):
+    if broken == "jwks down":
+        http.routes[provider.jwks_url] = down()
+    elif broken == "jwks 404":
+        http.routes[provider.jwks_url] = respond({"error": "x"}, status=404)
+    elif broken == "no usable key":
+        http.routes[provider.jwks_url] = respond({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]})
+    else:
+        provider.publish(rsa_key("rsa-only"))
+    findings = connect(provider, context, **({"algorithms": ["ES256"]} if broken.startswith("only") else {})).probe()
+    assert [(f.what, f.ok) for f in findings] == [("discovery", True), ("jwks", False)], findings
+    if broken.startswith("only"):
+        assert "none for the allowed algorithms" in findings[1].detail
