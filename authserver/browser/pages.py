@@ -74,8 +74,12 @@ def realm_path(ctx: RealmContext) -> str:
 
 def set_cookie(response: Response, ctx: RealmContext, name: str, value: str, max_age: int | None) -> None:
     response.set_cookie(name, value, max_age=max_age, path=realm_path(ctx), httponly=True, samesite="Lax",
-                        secure=not (request.scheme == "http" and is_loopback_host(request.host.rsplit(":", 1)[0]
-                                                                                   .strip("[]"))))
+                        secure=cookie_must_be_secure())
+
+
+def cookie_must_be_secure() -> bool:
+    """``Secure`` on every cookie, except over plain http to a loopback host (development)."""
+    return not (request.scheme == "http" and is_loopback_host(request.host.rsplit(":", 1)[0].strip("[]")))
 
 
 def clear_cookie(response: Response, ctx: RealmContext, name: str) -> None:

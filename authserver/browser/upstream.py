@@ -19,7 +19,6 @@ be reached is :class:`~authserver.plugin_api.UpstreamUnavailable` (503), from ei
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import logging
@@ -27,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote_plus, urlencode
 
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import current_app
 from joserfc.jwk import JWKRegistry
 
@@ -98,7 +98,7 @@ def start(ctx: RealmContext, idp: IdentityProvider, callback_url: str, *, login_
            "created_at": int(ctx.now()), "max_age": max_age}
     params = {"response_type": "code", "client_id": upstream_client_id(idp), "redirect_uri": callback_url,
               "scope": idp.upstream_scope or DEFAULT_SCOPE, "state": state, "nonce": nonce,
-              "code_challenge": _s256(verifier), "code_challenge_method": "S256"}
+              "code_challenge": create_s256_code_challenge(verifier), "code_challenge_method": "S256"}
     if login_hint:
         params["login_hint"] = login_hint
     if prompt:
@@ -256,10 +256,6 @@ def _check_auth_time(ctx: RealmContext, leg: Mapping, auth_time: object) -> None
         raise UpstreamLoginFailed("the identity provider's ID token does not say when the user signed in")
     if ctx.now() - auth_time > int(max_age) + ctx.settings.clock_skew:
         raise UpstreamLoginFailed("the identity provider did not sign the user in again recently enough")
-
-
-def _s256(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode("ascii")
 
 
 def _form_encode(value: str) -> str:

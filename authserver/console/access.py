@@ -24,6 +24,7 @@ import hmac
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import current_app
 from sqlalchemy import select, update
 
@@ -191,16 +192,19 @@ def _derived(login_cookie: str, purpose: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def _challenge(login_cookie: str) -> str:
+    """RFC 7636 §4.2: the S256 challenge of this login's verifier."""
+    return create_s256_code_challenge(_derived(login_cookie, "pkce"))
+
+
 def login_url(login_cookie: str) -> str:
     """Where the browser goes to sign in: ``ADMIN_REALM``'s authorization endpoint. ``state``
     and the PKCE verifier derive from the login cookie, so nothing is stored before it."""
     realm_name = current_app.config["ADMIN_REALM"]
     _ensure_console_client(realm_name)
-    verifier = _derived(login_cookie, "pkce")
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     query = {"response_type": "code", "client_id": CONSOLE_CLIENT_ID, "redirect_uri": callback_url(),
              "scope": f"openid {CONSOLE_SCOPE}", "state": _derived(login_cookie, "state"),
-             "nonce": _derived(login_cookie, "nonce"), "code_challenge": challenge,
+             "nonce": _derived(login_cookie, "nonce"), "code_challenge": _challenge(login_cookie),
              "code_challenge_method": "S256"}
     return f"{realm_issuer(realm_name)}/authorize?{urlencode(query)}"
 
@@ -215,10 +219,8 @@ def finish_login(login_cookie: str | None, args) -> str:
     realm = get_realm(current_app.config["ADMIN_REALM"])
     ctx = RealmContext(realm=realm, issuer=realm_issuer(realm.name), state=app_state())
     code = store.find_code(ctx, str(args.get("code") or "")[:256])
-    verifier = _derived(login_cookie, "pkce")
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     if (code is None or code.client_id != CONSOLE_CLIENT_ID or code.redirect_uri != callback_url()
-            or code.expires_at <= ctx.now() or not hmac.compare_digest(code.code_challenge, challenge)
+            or code.expires_at <= ctx.now() or not hmac.compare_digest(code.code_challenge, _challenge(login_cookie))
             or not store.spend(ctx, AuthorizationCode, code)):
         raise SignInRefused("The sign-in could not be completed (the code is invalid, expired or used). Start again.")
     user = db.session.get(User, code.user_pk)

@@ -66,23 +66,21 @@ def user_page(realm: str, user: str, error: str | None = None, notice: str | Non
                 error=error, notice=notice)
 
 
-def _user_action(form, realm: str, user: str, verb: str):
-    actor, realm_row = g.console.session.actor, get_realm(realm)
-    if verb == "disable":
-        users.set_user_disabled(realm_row, user, True, actor)
-    elif verb == "enable":
-        users.set_user_disabled(realm_row, user, False, actor)
-    elif verb == "revoke-tokens":
-        revoke_user_tokens(realm_row, user, actor)
-    return user_page(realm, user, notice={"disable": "User disabled.", "enable": "User enabled.",
-                                          "revoke-tokens": "Every token issued to this user until now is "
-                                                           "revoked (logged out everywhere)."}[verb])
+#: verb in the URL -> (the service call, what the page then says)
+USER_ACTIONS = {
+    "disable": (lambda realm, user, actor: users.set_user_disabled(realm, user, True, actor), "User disabled."),
+    "enable": (lambda realm, user, actor: users.set_user_disabled(realm, user, False, actor), "User enabled."),
+    "revoke-tokens": (revoke_user_tokens, "Every token issued to this user until now is revoked "
+                                          "(logged out everywhere)."),
+}
 
 
 @blueprint.post("/realms/<realm>/users/<user>/<any('disable','enable','revoke-tokens'):verb>")
 @action(user_page)
 def user_action(form, realm: str, user: str, verb: str):
-    return _user_action(form, realm, user, verb)
+    call, notice = USER_ACTIONS[verb]
+    call(get_realm(realm), user, g.console.session.actor)
+    return user_page(realm, user, notice=notice)
 
 
 @blueprint.post("/realms/<realm>/users/<user>/delete")
@@ -150,8 +148,7 @@ def usage_page(realm: str):
 
 def _history(realm: str, month: str) -> list[dict]:
     """Unique users of the twelve months up to ``month``, as columns of the trend chart."""
-    realm_row, now = get_realm(realm), app_state().clock()
-    totals = [(m, usage.report(realm_row, m, now)["active_users"]) for m in usage.months_before(month, 12)]
+    totals = list(usage.monthly_totals(get_realm(realm), usage.months_before(month, 12)).items())
     tallest = max([users for _, users in totals] + [1])
     return [{"month": m, "users": users, "height": round(120 * users / tallest), "x": 60 * index}
             for index, (m, users) in enumerate(totals)]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
-from flask import Blueprint, g, redirect, request
+from flask import Blueprint, current_app, g, redirect, request
 
 from authserver.browser.pages import secured
 from authserver.console import access
@@ -13,7 +13,6 @@ from authserver.console.web import (
     SESSION_COOKIE,
     Refused,
     clear_cookie,
-    config,
     console_form,
     page,
     set_cookie,
@@ -28,14 +27,14 @@ LOGIN_COOKIE_SECONDS = 600
 
 def _signed_in_response(cookie: str):
     response = secured(redirect("/console", 303))
-    set_cookie(response, SESSION_COOKIE, cookie, config("CONSOLE_SESSION_SECONDS"))
+    set_cookie(response, SESSION_COOKIE, cookie, current_app.config["CONSOLE_SESSION_SECONDS"])
     clear_cookie(response, LOGIN_COOKIE)
     return response
 
 
 def _sign_in_page(message: str | None = None, status: int = 200):
     g.console = None
-    return page("sign_in.html", status, error=message, admin_realm=config("ADMIN_REALM"))
+    return page("sign_in.html", status, error=message, admin_realm=current_app.config["ADMIN_REALM"])
 
 
 @blueprint.get("/sign-in")

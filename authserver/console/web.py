@@ -17,16 +17,15 @@ from collections.abc import Callable
 from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
-from flask import Response, abort, current_app, g, redirect, render_template, request
+from flask import Response, abort, g, redirect, render_template, request
 from werkzeug.datastructures import ImmutableMultiDict
 
-from authserver.browser.pages import secured
+from authserver.browser.pages import cookie_must_be_secure, secured
 from authserver.console import access
 from authserver.edge.form import parse_form
 from authserver.errors import ServiceError
 from authserver.extensions import db
 from authserver.registry.realms import list_realms
-from authserver.registry.validation import is_loopback_host
 
 SESSION_COOKIE = "authserver_console"
 LOGIN_COOKIE = "authserver_console_login"
@@ -60,9 +59,8 @@ def visible_realms() -> list[str]:
 
 
 def set_cookie(response: Response, name: str, value: str, max_age: int) -> None:
-    host = request.host.rsplit(":", 1)[0].strip("[]")
     response.set_cookie(name, value, max_age=max_age, path=COOKIE_PATH, httponly=True, samesite="Strict",
-                        secure=not (request.scheme == "http" and is_loopback_host(host)))
+                        secure=cookie_must_be_secure())
 
 
 def clear_cookie(response: Response, name: str) -> None:
@@ -159,6 +157,3 @@ def confirmed(form: ImmutableMultiDict, what: str) -> None:
     if form.get("confirm") != "yes":
         raise Refused(f"Tick the box to confirm: {what}.")
 
-
-def config(name: str) -> Any:
-    return current_app.config[name]

@@ -54,10 +54,6 @@ class RealmSnapshot:
     created_at: int
     updated_at: int | None
 
-    def to_dict(self) -> dict:
-        return {"name": self.name, "display_name": self.display_name, "created_at": self.created_at,
-                "updated_at": self.updated_at}
-
 
 _SNAPSHOT_COLUMNS = (Realm.id, Realm.name, Realm.display_name, Realm.created_at, Realm.updated_at)
 

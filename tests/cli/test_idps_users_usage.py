@@ -10,6 +10,7 @@ import json
 import pytest
 
 from authserver.cli import main
+from tests.cli_helpers import admin_token, bearer
 from tests.factories import AppBackend, make_backend, make_client
 
 ISSUER = "https://login.example.test"
@@ -256,3 +257,18 @@ def test_plugins_list(runner):
     assert all(r["target"] and r["distribution"] for r in rows)
     table = invoke(runner, "plugins", "list").output.splitlines()
     assert table[0].split() == ["KIND", "NAME", "TARGET", "DISTRIBUTION"]
+
+
+def test_idps_test_exits_2_when_the_upstream_is_down(runner, client):
+    """Nothing listens on the issuer's port: the finding says so, the CLI exits 2, the admin
+    API answers 200 with the failed finding (the test itself worked)."""
+    dead = "http://127.0.0.1:9"  # discard port, nothing listening
+    ok_json(runner, "idps", "create", "--realm", "default", "--name", "gone", "--type", "oidc",
+            "--issuer", dead, "--client-id", "web")
+    result = invoke(runner, "idps", "test", "--realm", "default", "gone", "--json")
+    assert result.exit_code == 2, result.output
+    findings = json.loads(result.stdout)
+    assert [(f["what"], f["ok"]) for f in findings] == [("discovery", False)]
+    assert findings[0]["detail"].startswith(f"{dead}/.well-known/openid-configuration: ")
+    answer = client.post("/admin/realms/default/idps/gone/test", headers=bearer(admin_token(runner, client)))
+    assert answer.status_code == 200 and answer.get_json()[0]["ok"] is False

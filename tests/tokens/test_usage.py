@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from authserver.errors import InvalidInput
 from authserver.extensions import db
-from authserver.models import MonthlyUsage
+from authserver.identity.users import delete_user
+from authserver.models import MonthlyUsage, User
 from authserver.registry.realms import get_realm
 from authserver.tokens import usage
 from tests.factories import AppBackend, make_backend, make_client
@@ -111,6 +112,28 @@ def test_a_new_month_counts_again(app, client, backend, clock):
     assert report(app)["active_users"] == 1
     assert report(app, "2027-01")["active_users"] == 1
     assert report(app, "2026-12")["active_users"] == 0
+
+
+def test_monthly_totals_are_the_reports_active_users(app, client, backend, clock):
+    """The console's twelve-month trend: one query, the same figure as each month's report,
+    an erased user still counted, a month without tokens zero."""
+    exchange(client, backend, clock, sub="alice")
+    clock.advance(31 * 86400)
+    for sub in ("alice", "bob", "carol"):
+        exchange(client, backend, clock, sub=sub)
+    with app.app_context():
+        realm = get_realm("default")
+        bob = db.session.scalar(select(User.uid).where(User.realm_id == realm.id, User.user_id.like("%bob")))
+        delete_user(realm, bob, "test")
+        months = usage.months_before("2027-02", 3)
+        totals = usage.monthly_totals(realm, months)
+    assert months == ["2026-12", "2027-01", "2027-02"]
+    assert totals == {month: report(app, month)["active_users"] for month in months} == {
+        "2026-12": 0, "2027-01": 1, "2027-02": 3}
+
+
+def test_months_before_crosses_the_year():
+    assert usage.months_before("2027-02", 4) == ["2026-11", "2026-12", "2027-01", "2027-02"]
 
 
 def test_each_app_counts_for_its_own_database(make_app, clock):
