@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -21,3 +23,16 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+#: The backends whose ``INSERT … ON CONFLICT`` (an upsert) the server uses.
+UPSERT_DIALECTS = ("postgresql", "sqlite")
+
+
+def upsert_insert(dialect: str):
+    """The ``insert`` construct of ``dialect`` (it has ``on_conflict_do_update`` / ``_nothing``),
+    its module imported on first use: a SQLite process never loads the PostgreSQL dialect
+    (with its asyncpg and pg8000 modules, and asyncio), a few MB per worker."""
+    if dialect not in UPSERT_DIALECTS:
+        raise RuntimeError(f"no upsert for the {dialect!r} backend; supported: {', '.join(UPSERT_DIALECTS)}")
+    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert

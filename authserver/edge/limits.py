@@ -29,7 +29,7 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Flask, current_app, request
 from sqlalchemy import delete
 
-from authserver.extensions import db
+from authserver.extensions import db, upsert_insert
 from authserver.models.rate_limit import RateLimitCounter
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class DatabaseStore:
     def add(self, key: str, amount: int, window_end: int) -> int:
         key_hash = hashlib.sha256(key.encode()).hexdigest()
         with db.engine.begin() as connection:
-            stmt = _insert(connection.dialect.name)(RateLimitCounter).values(
+            stmt = upsert_insert(connection.dialect.name)(RateLimitCounter).values(
                 key_hash=key_hash, window_end=window_end, count=amount)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["key_hash"], set_={"count": RateLimitCounter.count + stmt.excluded.count})
@@ -87,14 +87,6 @@ class DatabaseStore:
                 connection.execute(delete(RateLimitCounter).where(
                     RateLimitCounter.window_end < int(time.time()) - 3600))
         return int(total)
-
-
-def _insert(dialect: str):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 # --- the limiter ---------------------------------------------------------------------

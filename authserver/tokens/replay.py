@@ -13,13 +13,11 @@ import hashlib
 import random
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from authserver.extensions import db
+from authserver.extensions import db, upsert_insert
 from authserver.models import ReplayEntry
 
 PURGE_PROBABILITY = 0.001
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class DatabaseReplayCache:
@@ -30,7 +28,7 @@ class DatabaseReplayCache:
         key_hash = hashlib.sha256(key.encode()).hexdigest()
         now = int(self._clock())
         table = ReplayEntry.__table__
-        upsert = _INSERTS[db.engine.dialect.name](table).values(key_hash=key_hash, expires_at=int(expires_at) + 1)
+        upsert = upsert_insert(db.engine.dialect.name)(table).values(key_hash=key_hash, expires_at=int(expires_at) + 1)
         upsert = upsert.on_conflict_do_update(
             index_elements=[table.c.key_hash], set_={"expires_at": upsert.excluded.expires_at},
             where=table.c.expires_at <= now).returning(table.c.key_hash)

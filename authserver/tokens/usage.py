@@ -21,15 +21,13 @@ from datetime import UTC, datetime
 from functools import cache
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from authserver.errors import InvalidInput
-from authserver.extensions import db
+from authserver.extensions import db, upsert_insert
 from authserver.models import MonthlyUsage, Realm, User
 
 MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _MAX_REMEMBERED = 500_000
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class Recorded:
@@ -70,7 +68,7 @@ def record(recorded: Recorded, realm: Realm, month: str, user: User, client_id: 
 @cache
 def _insert(dialect: str):
     """``INSERT … ON CONFLICT DO NOTHING`` into the table (Core: no ORM bulk-insert path), built once."""
-    return _INSERTS[dialect](MonthlyUsage.__table__).on_conflict_do_nothing()
+    return upsert_insert(dialect)(MonthlyUsage.__table__).on_conflict_do_nothing()
 
 
 def report(realm: Realm, month: str | None, now: float) -> dict:
