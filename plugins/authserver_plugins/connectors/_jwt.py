@@ -13,6 +13,7 @@ precise ``detail`` for the log.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jws, jwt
@@ -23,7 +24,7 @@ from joserfc.errors import (
     UnsupportedAlgorithmError,
 )
 from joserfc.jwk import Key, KeySet
-from joserfc.jws import JWSAlgModel, JWSRegistry
+from joserfc.jws import CompactSignature, JWSAlgModel, JWSRegistry
 
 from authserver.plugin_api import InvalidSubjectToken, read_compact_jws
 
@@ -71,16 +72,28 @@ def check_size(token: Any, max_bytes: int) -> bytes:
     return raw
 
 
-def read_header(raw: bytes) -> dict[str, Any]:
-    """The JOSE header of a compact JWS, not yet verified; refuses anything malformed
-    (header and payload must be UTF-8 JSON objects: the core's strict parser decides)."""
+@dataclass(frozen=True)
+class SignedToken:
+    """A compact JWS read once, not yet verified: ``header`` and ``claims`` as the core's
+    strict parser reads them, ``compact`` as joserfc splits it (what its signature check
+    takes), so verifying it parses nothing again."""
+
+    header: dict[str, Any]
+    claims: dict[str, Any]
+    compact: CompactSignature
+
+
+def read_token(raw: bytes) -> SignedToken:
+    """The parts of a compact JWS, refused when anything is malformed (header and payload
+    must be UTF-8 JSON objects: the core's strict parser decides; joserfc must read the
+    same header)."""
     try:
         token = raw.decode("ascii")
     except UnicodeDecodeError:
         raise refuse("subject token is not ASCII") from None
-    header, _ = read_compact_jws(token, len(raw))
+    header, claims = read_compact_jws(token, len(raw))
     try:
-        jws.extract_compact(raw, registry=AllowListRegistry())
+        compact = jws.extract_compact(raw, registry=AllowListRegistry())
     except (JoseError, ValueError, TypeError) as error:
         raise refuse(f"malformed JWS: {_describe(error)}") from error
     if not isinstance(header.get("alg"), str):
@@ -89,7 +102,7 @@ def read_header(raw: bytes) -> dict[str, Any]:
         raise refuse("JWS header kid is not a string")
     if header.get("b64", True) is not True:
         raise refuse("JWS with unencoded payload (RFC 7797) is not a JWT")
-    return header
+    return SignedToken(header=header, claims=claims, compact=compact)
 
 
 def check_algorithm(header: Mapping[str, Any], allowed: Collection[str]) -> str:
@@ -123,13 +136,18 @@ def verifies(key: Key, alg: str) -> bool:
     return curve is None or key.get("crv") == curve
 
 
-def verify_signature(raw: bytes, key: Key, alg: str) -> dict[str, Any]:
-    """The claims of ``raw`` once its signature verifies with ``key`` under ``alg`` only."""
+def verify_signature(token: SignedToken, key: Key, alg: str) -> dict[str, Any]:
+    """The claims of ``token`` once its signature verifies with ``key`` under ``alg`` only
+    (joserfc: the header checked against a registry of that one algorithm, the key's type
+    and use checked for it, then the signature)."""
     registry = AllowListRegistry(algorithms=[alg], strict_check_header=False)
     try:
-        return dict(jwt.decode(raw, key, registry=registry).claims)
+        verified = jws.validate_compact(token.compact, key, registry=registry)
     except (JoseError, ValueError) as error:
         raise refuse(f"signature verification failed: {_describe(error)}") from error
+    if not verified:
+        raise refuse("signature verification failed: BadSignatureError: bad_signature")
+    return dict(token.claims)
 
 
 def check_claims(

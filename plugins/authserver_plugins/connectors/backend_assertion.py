@@ -70,9 +70,10 @@ class BackendAssertionConnector(Connector):
     def verify(self, token: str, token_type: str, request: VerificationRequest) -> Identity:
         _jwt.check_token_type(token_type, self.subject_token_types)
         raw = _jwt.check_size(token, self.context.max_token_bytes)
-        header = _jwt.read_header(raw)
+        signed = _jwt.read_token(raw)
+        header = signed.header
         alg = _jwt.check_algorithm(header, self._allowed(request))
-        claims = _jwt.verify_signature(raw, self._key(header.get("kid"), alg, request), alg)
+        claims = _jwt.verify_signature(signed, self._key(header.get("kid"), alg, request), alg)
         _jwt.check_claims(claims, now=self.context.clock(), leeway=self.context.clock_skew,
                           issuer=request.client_id, audiences=[request.issuer],
                           required=("sub", "exp", "iat", "jti"))

@@ -86,11 +86,12 @@ class OIDCConnector(Connector):
     # --- ID tokens ---------------------------------------------------------------------
 
     def _verify_id_token(self, raw: bytes) -> Identity:
-        header = _jwt.read_header(raw)
+        signed = _jwt.read_token(raw)
+        header = signed.header
         alg = _jwt.check_algorithm(header, self.config["algorithms"])
         if str(header.get("typ", "")).lower() in _ACCESS_TOKEN_TYPS:
             raise _jwt.refuse("an RFC 9068 access token was presented as an ID token")
-        claims = _jwt.verify_signature(raw, self._key(header.get("kid"), alg), alg)
+        claims = _jwt.verify_signature(signed, self._key(header.get("kid"), alg), alg)
         _jwt.check_claims(claims, now=self.context.clock(), leeway=self.context.clock_skew,
                           issuer=self.config["issuer"], audiences=self.config["client_ids"])
         self._check_audiences(claims)
