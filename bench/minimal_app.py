@@ -21,7 +21,13 @@ def create_app() -> Flask:
     engine = create_engine(os.environ["MINIMAL_DATABASE_URL"])
     upstream = RSAKey.import_key(json.loads(os.environ["MINIMAL_UPSTREAM_JWK"]))
     signing = ECKey.generate_key("P-256")
-    link = text("SELECT user_pk FROM identity_links WHERE subject = :subject")
+    # The link's unique key (realm, connection, subject), as the product reads it: by
+    # ``subject`` alone the read would scan a table that first logins keep growing.
+    with engine.connect() as conn:
+        realm_id, idp_id = conn.execute(text(
+            "SELECT r.id, i.id FROM realms r JOIN identity_providers i ON i.realm_id = r.id "
+            "WHERE r.name = 'default' AND i.name = 'upstream'")).one()
+    link = text("SELECT user_pk FROM identity_links WHERE realm_id = :realm AND idp_id = :idp AND subject = :subject")
 
     @app.get("/ready")
     def ready():
@@ -31,7 +37,7 @@ def create_app() -> Flask:
     def token():
         claims = jwt.decode(request.form["subject_token"], upstream, algorithms=["RS256"]).claims
         with engine.connect() as conn:
-            row = conn.execute(link, {"subject": claims["sub"]}).first()
+            row = conn.execute(link, {"realm": realm_id, "idp": idp_id, "subject": claims["sub"]}).first()
         now = int(time.time())
         out = jwt.encode({"alg": "ES256", "typ": "at+jwt"}, {
             "iss": "minimal", "sub": claims["sub"], "aud": "chat-api", "iat": now, "exp": now + 900,

@@ -46,8 +46,8 @@ from authserver.identity.decision import (
     Decision,
     Plan,
     ProvisioningRefused,
-    _apply_profile,
-    _merge,
+    apply_profile,
+    merge_anonymous,
     plan_login,
 )
 from authserver.identity.federation import (
@@ -353,8 +353,8 @@ def _previewed(plan: Plan) -> Decision:
     else:
         user = _copy(plan.user)
         if plan.outcome == "merged":
-            _merge(anonymous, user)
-    _apply_profile(user, idp, identity)
+            merge_anonymous(anonymous, user)
+    apply_profile(user, idp, identity)
     return Decision(user=user, outcome=plan.outcome, rule=plan.rule, verified=user.verified and idp.verified,
                     idp=idp.name, upgraded_from=anonymous.uid if anonymous else None, identity=identity)
 

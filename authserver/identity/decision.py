@@ -212,7 +212,7 @@ def apply_plan(ctx: RealmContext, plan: Plan) -> Decision:
     elif plan.outcome == "created":
         user = User(realm_id=ctx.realm.id, uid=new_uid(), user_id=plan.user_id, verified=idp.verified,
                     workspaces=[], state=ACTIVE, created_at=now, last_seen_at=now)
-        _apply_profile(user, idp, identity)  # in its INSERT, not in an UPDATE after it
+        apply_profile(user, idp, identity)  # in its INSERT, not in an UPDATE after it
         user.id = _insert(User, user)
     elif plan.link is not None and isinstance(user, UserRow):  # a returning user, as read: our own rows
         changed, touched = _refresh(ctx, user, plan.link, idp, identity)
@@ -225,7 +225,7 @@ def apply_plan(ctx: RealmContext, plan: Plan) -> Decision:
     if plan.anonymous is not None:
         upgraded_from = plan.anonymous.uid
         if plan.outcome == "merged":
-            _merge(plan.anonymous, user)
+            merge_anonymous(plan.anonymous, user)
         end_session(ctx, plan.login.upgrade)
     changed, _ = _refresh(ctx, user, link, idp, identity)
     db.session.flush()
@@ -269,8 +269,9 @@ def _insert_statement(model):
     return insert(model.__table__)
 
 
-def _merge(anonymous: User, target: User) -> None:
-    """The anonymous user points at ``target``; its non-verified data moves when target has none."""
+def merge_anonymous(anonymous: User, target: User) -> None:
+    """The anonymous user points at ``target``; its non-verified data moves when target has
+    none (explain runs it on copies)."""
     if anonymous.identified:
         raise ProvisioningRefused("upgrade", "an identified user is never reassigned")
     anonymous.state, anonymous.merged_into = MERGED, target.uid
@@ -306,7 +307,7 @@ def _refresh(ctx: RealmContext, user: User | UserRow, link: IdentityLink | LinkR
     """Apply what a login tells us; touch rows only when something changed or time passed.
     Returns the user fields the login changed, and whether the link was touched."""
     now = ctx.now()
-    changed = _apply_profile(user, idp, identity)
+    changed = apply_profile(user, idp, identity)
     claims = stable_claims(identity.claims)
     touched = False
     if link.last_claims != claims:
@@ -323,7 +324,10 @@ def stable_claims(claims) -> dict:
     return {k: v for k, v in claims.items() if k not in VOLATILE_CLAIMS}
 
 
-def _apply_profile(user: User, idp: IdentityProvider, identity: Identity) -> list[str]:
+def apply_profile(user: User, idp: IdentityProvider, identity: Identity) -> list[str]:
+    """Write what ``identity`` says about the person onto ``user`` (verified fields from a
+    verified IdP, else into ``unverified``; the workspace); returns the fields it changed.
+    Explain runs it on copies to preview a login."""
     before = {name: getattr(user, name) for name in (*PROFILE_FIELDS, "verified", "custom", "unverified",
                                                       "workspaces")}
     profile = _profile(idp, identity)
