@@ -57,7 +57,7 @@ def main() -> int:
     cores = Cores([], [], "not pinned (--no-pin): servers and wrk share every core") if args.no_pin else Cores.detect()
     workdir = tempfile.mkdtemp(prefix="authserver-bench-")
     upstream = fixtures.Upstream()
-    node, ceiling, configs = None, None, []
+    node, ceilings, configs = None, [], []
     try:
         print(f"machine: {fixtures.machine()}; python {sys.version.split()[0]}; {_node_version()}")
         print(f"pinning: {cores.description}")
@@ -66,16 +66,16 @@ def main() -> int:
         returning = fixtures.mint_id_tokens(upstream.signer(), fixtures.returning_subjects())
         configs = _configs(args, workdir, upstream, returning)
         node = _start_node(cores, workdir)
-        ceiling = _start_ceiling(cores, configs[0].instance, upstream, workdir) if args.ceiling else None
+        ceilings = _start_ceilings(cores, configs[0].instance, upstream, workdir) if args.ceiling else []
         for config in configs:
             config.server = _start_authserver(cores, config, workdir)
-        results = _rounds(args, cores, node, ceiling, configs, upstream)
+        results = _rounds(args, cores, node, ceilings, configs, upstream)
         _summary(results, configs)
     finally:
         for config in configs:
             if config.server is not None:
                 config.server.stop()
-        for server in (node, ceiling):
+        for server in (node, *ceilings):
             if server is not None:
                 server.stop()
         upstream.close()
@@ -96,7 +96,7 @@ def _arguments() -> argparse.Namespace:
                         help="instead of default and alternative: `authserver serve` with these arguments "
                              "(repeatable), e.g. 'granian-2w=--server granian --workers 2'")
     parser.add_argument("--no-ceiling", dest="ceiling", action="store_false",
-                        help="skip the minimal Flask ceiling (bench/minimal_app.py)")
+                        help="skip the minimal ceilings, Flask and plain WSGI (bench/minimal_app.py)")
     parser.add_argument("--no-pin", action="store_true",
                         help="pin nothing: servers and wrk share every core (how two worker processes "
                              "are measured against one, e.g. --serve 1w='--workers 1' --serve 2w='--workers 2')")
@@ -148,25 +148,33 @@ def _start_authserver(cores: Cores, config: Config, workdir: str) -> Server:
     return Server(config.label, cmd, port, config.instance.env(instance_path), "/readyz", log)
 
 
-def _start_ceiling(cores: Cores, instance: fixtures.Instance, upstream: fixtures.Upstream, workdir: str) -> Server:
-    """bench/minimal_app.py under granian, one worker, threads as ``serve``'s default."""
+CEILINGS = (("minimal Flask ceiling", "create_app"), ("minimal WSGI, no framework", "create_wsgi_app"))
+
+
+def _start_ceilings(cores: Cores, instance: fixtures.Instance, upstream: fixtures.Upstream,
+                    workdir: str) -> list[Server]:
+    """bench/minimal_app.py's two front ends under granian, one worker, threads as ``serve``'s default."""
     from authserver.cli.wsgi_server import DEFAULT_THREADS
 
-    port = free_port()
     env = {"MINIMAL_DATABASE_URL": instance.url,
            "MINIMAL_UPSTREAM_JWK": json.dumps(upstream.key.as_dict(private=False))}
-    cmd = [*cores.server, os.path.join(BIN, "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port",
-           str(port), "--workers", "1", "--blocking-threads", str(DEFAULT_THREADS), "--factory", "--working-dir",
-           HERE, "minimal_app:create_app"]
-    return Server("minimal Flask ceiling", cmd, port, env, "/ready", os.path.join(workdir, "ceiling.log"))
+    servers = []
+    for label, factory in CEILINGS:
+        port = free_port()
+        cmd = [*cores.server, os.path.join(BIN, "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", "1", "--blocking-threads", str(DEFAULT_THREADS), "--factory",
+               "--working-dir", HERE, f"minimal_app:{factory}"]
+        servers.append(Server(label, cmd, port, env, "/ready", os.path.join(workdir, f"{factory}.log")))
+    return servers
 
 
 # --- rounds ----------------------------------------------------------------------------
 
 
-def _rounds(args, cores: Cores, node: Server, ceiling: Server | None, configs: list[Config], upstream) -> dict:
-    """{"cases": {(config label, case): [(Result, node Result) per round]}, "ceiling": [...]}."""
-    results: dict = {"ceiling": [], "cases": {}}
+def _rounds(args, cores: Cores, node: Server, ceilings: list[Server], configs: list[Config], upstream) -> dict:
+    """{"cases": {(config label, case): [(Result, node Result) per round]},
+    "ceilings": {label: [(Result, node Result) per round]}}."""
+    results: dict = {"ceilings": {}, "cases": {}}
     first_rate: dict[str, float] = {}
     for round_no in range(0, args.rounds + 1):
         warmup = round_no == 0
@@ -178,13 +186,13 @@ def _rounds(args, cores: Cores, node: Server, ceiling: Server | None, configs: l
             reference = drive(cores, node, "/token", fixtures.node_body(NODE_CLIENT, NODE_SECRET), seconds,
                               args.connections)
             _print_row("node-oidc-provider", "client credentials", reference, None)
-            if ceiling is not None and config is configs[0]:
+            for ceiling in ceilings if config is configs[0] else []:
                 result = drive(cores, ceiling, "/realms/default/token", config.instance.returning, seconds,
                                args.connections)
                 result.rss_mb = ceiling.rss_per_worker_mb()
-                _print_row("minimal Flask ceiling", "same crypto + one read", result, reference)
+                _print_row(ceiling.label, "same crypto + one read", result, reference)
                 if not warmup:
-                    results["ceiling"].append((result, reference))
+                    results["ceilings"].setdefault(ceiling.label, []).append((result, reference))
             for case in args.cases:
                 bodies = first_bodies if case == "first" else _bodies(config.instance, case)
                 result = drive(cores, config.server, PATHS[case], bodies, seconds, args.connections)
@@ -230,7 +238,8 @@ def _summary(results: dict, configs: list[Config]) -> None:
     print(f"  {'configuration':<28} {'case':<27} {'req/s':>8}  {'p50':>8}  {'p99':>8}  {'ratio':>6}  "
           f"{'CPU':>10}  RSS/worker")
     rows = [(c.label, name, results["cases"].get((c.label, case))) for c in configs for case, name in CASES]
-    for label, name, runs in [("minimal Flask ceiling", "same crypto + one read", results["ceiling"]), *rows]:
+    ceilings = [(label, "same crypto + one read", runs) for label, runs in results["ceilings"].items()]
+    for label, name, runs in [*ceilings, *rows]:
         if not runs:
             continue
         rps = statistics.median(r.rps for r, _ in runs)
