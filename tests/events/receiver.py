@@ -1,13 +1,21 @@
 """A webhook receiver on loopback that verifies every delivery with ``standardwebhooks``,
-the Standard Webhooks project's own library, and records what it got."""
+the Standard Webhooks project's own library, and records what it got; over plain HTTP, or
+over HTTPS with a certificate of its own (:class:`TestCertificates`)."""
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 from werkzeug.serving import make_server
@@ -36,9 +44,10 @@ class Receiver:
     """``status`` is the answer; with ``hold`` set, each request waits for ``release()``.
     ``stop()`` takes it off the network (connection refused) until ``start()`` again."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"):
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}/hooks"
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}/hooks"
         self.secrets: list[str] = []
         self.received: list[Received] = []
         self.unverified: list[dict] = []
@@ -78,7 +87,7 @@ class Receiver:
     # --- life cycle ----------------------------------------------------------------------
 
     def start(self) -> Receiver:
-        self._server = make_server("127.0.0.1", self.port, self, threaded=True)
+        self._server = make_server("127.0.0.1", self.port, self, threaded=True, ssl_context=self.tls)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
         self._thread.start()
@@ -106,3 +115,50 @@ def _verifies(secret: str, body: bytes, headers: dict) -> bool:
     except WebhookVerificationError:
         return False
     return True
+
+
+class TestCertificates:
+    """A certificate authority of the test's own and a server certificate it signs for
+    ``names`` (DNS names), written under ``directory``: ``ca_file`` is what a client trusts,
+    :meth:`server_context` what the receiver serves."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, directory: str, names: tuple[str, ...] = ("localhost",)):
+        now = datetime.datetime.now(datetime.UTC)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "authserver test CA")])
+        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+              .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+              .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+              .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+              .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+              .sign(ca_key, hashes.SHA256()))
+        key = ec.generate_private_key(ec.SECP256R1())
+        leaf = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+                .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        self.ca_file = os.path.join(directory, "ca.pem")
+        self._cert_file = os.path.join(directory, "server.pem")
+        self._key_file = os.path.join(directory, "server.key")
+        _write(self.ca_file, ca.public_bytes(serialization.Encoding.PEM))
+        _write(self._cert_file, leaf.public_bytes(serialization.Encoding.PEM))
+        _write(self._key_file, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()))
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self._cert_file, self._key_file)
+        return context
+
+
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)

@@ -1,5 +1,6 @@
 """Receiver safety: http(s) only, private addresses refused at subscription and at delivery
-time (the connection goes to the checked address), no redirects, capped bodies, deadlines."""
+time (the connection goes to the checked address), no redirects, capped bodies, deadlines;
+over HTTPS the receiver's certificate and name are verified (the name, not the pinned address)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from authserver.events.runtime import webhook_runtime
 from authserver.events.worker import Worker
 from authserver.registry.realms import create_realm, get_realm
 from tests.events.conftest import WEBHOOK_CONFIG, subscribe
+from tests.events.receiver import Receiver, TestCertificates
 from tests.factories import make_client
 
 PUBLIC_ADDRESS = "93.184.215.14"
@@ -106,3 +108,56 @@ def test_address_rules():
     assert parse_target("https://example.com/a?b=1").path == "/a?b=1"
     assert parse_target("http://[2001:db8::1]:8080/").host_header == "[2001:db8::1]:8080"
     assert DELIVERED == "delivered"
+
+
+@pytest.fixture
+def certificates(tmp_path):
+    return TestCertificates(str(tmp_path), names=("localhost",))
+
+
+@pytest.fixture
+def tls_receiver(certificates):
+    server = Receiver(tls=certificates.server_context(), host="localhost").start()
+    yield server
+    server.stop()
+
+
+def _deliver_one(app, receiver):
+    """A subscription to ``receiver``, one event (a client created), one worker pass."""
+    sub = subscribe(app, receiver, events="client.created")
+    make_client(app, client_id="web")
+    Worker(app).drain()
+    with app.app_context():
+        [delivery] = subscriptions.list_deliveries(None, sub["id"])
+        return delivery
+
+
+def test_https_delivery_to_a_receiver_whose_certificate_the_server_trusts(app, tls_receiver, certificates,
+                                                                          monkeypatch):
+    """A private CA is trusted as OpenSSL's ``SSL_CERT_FILE`` says (README: Events and webhooks);
+    the delivery arrives over TLS and ``standardwebhooks`` verifies it."""
+    monkeypatch.setenv("SSL_CERT_FILE", certificates.ca_file)
+    delivery = _deliver_one(app, tls_receiver)
+    assert delivery.state == "delivered" and delivery.last_status == 200
+    [received] = tls_receiver.received
+    assert received.type == "client.created" and received.headers["Host"] == f"localhost:{tls_receiver.port}"
+
+
+def test_https_delivery_refuses_a_certificate_nobody_vouches_for(app, tls_receiver):
+    """Without the test CA among the trusted ones, the TLS handshake fails: nothing is
+    sent, the attempt is recorded as failed and retried later."""
+    delivery = _deliver_one(app, tls_receiver)
+    assert delivery.state == "pending" and delivery.attempts == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
+    assert tls_receiver.received == [] and tls_receiver.unverified == []
+
+
+def test_https_verifies_the_receivers_name_not_the_address_it_connects_to(tls_receiver, certificates):
+    """The connection goes to the address that was checked, and TLS still checks the name of
+    the URL: a certificate for another name is refused, although the address is the same."""
+    sender = Sender(1.0, 3.0, 100, allow_private=True, resolve=lambda host, port: ["127.0.0.1"])
+    sender.tls_context.load_verify_locations(certificates.ca_file)
+    assert sender.send(f"https://localhost:{tls_receiver.port}/hooks", b"{}", {}).status == 400  # reached
+    other = sender.send(f"https://hooks.example.test:{tls_receiver.port}/hooks", b"{}", {})
+    assert other.result == FAILED and "hostname mismatch" in other.error.lower()
+    assert len(tls_receiver.unverified) == 1  # only the first request arrived
