@@ -25,7 +25,6 @@ import tempfile
 from collections.abc import Callable, Iterator
 
 from flask import Flask
-from gunicorn.app.base import BaseApplication
 
 from authserver import create_app
 from authserver.events.worker import worker_beside
@@ -107,17 +106,20 @@ def worker_app() -> Flask:
     return app
 
 
-class _GunicornApp(BaseApplication):
-    def __init__(self, options: dict):
-        self.options = options
-        super().__init__()
+def _gunicorn_app(options: dict):
+    """gunicorn's application, built where gunicorn runs: a granian worker, which imports this
+    module for :func:`worker_app`, never loads gunicorn (about 1.5 MB per worker)."""
+    from gunicorn.app.base import BaseApplication
 
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
+    class GunicornApp(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
 
-    def load(self):
-        return worker_app()
+        def load(self):
+            return worker_app()
+
+    return GunicornApp()
 
 
 def _child_exit(_server, worker) -> None:
@@ -133,7 +135,7 @@ def run_gunicorn(bind: str, workers: int, threads: int = 1) -> None:
         "graceful_timeout": GRACEFUL_TIMEOUT, "timeout": 30, "keepalive": KEEP_ALIVE_SECONDS,
         "accesslog": None, "preload_app": False, "child_exit": _child_exit,
     }
-    _GunicornApp(options).run()
+    _gunicorn_app(options).run()
 
 
 def run_granian(bind: str, workers: int, threads: int = 1) -> None:

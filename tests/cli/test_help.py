@@ -55,11 +55,13 @@ def test_no_flask_commands_or_options():
     assert isinstance(migrations, click.Group) and migrations.hidden and "upgrade" in migrations.commands
 
 
-def test_serving_processes_never_load_alembic(tmp_path):
+def test_serving_processes_never_load_alembic_or_the_other_server(tmp_path):
     """Alembic, its templates and their highlighter cost a worker ~11 MB: only `init`, `db` and
-    the tests load them, never the CLI with an app (what `serve` forks its workers from)."""
-    probe = ("import sys, authserver.cli; from authserver import create_app; create_app(); "
-             "print(sorted(m for m in ('alembic', 'flask_migrate', 'mako', 'pygments') if m in sys.modules))")
+    the tests load them, never the CLI with an app (what `serve` forks its workers from), nor
+    a granian worker (``worker_app``), which does not load gunicorn either (~1.5 MB)."""
+    probe = ("import sys, authserver.cli; from authserver.cli.wsgi_server import worker_app; worker_app(); "
+             "print(sorted(m for m in ('alembic', 'flask_migrate', 'mako', 'pygments', 'gunicorn') "
+             "if m in sys.modules))")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")}
     env["AUTHSERVER_INSTANCE_PATH"] = str(tmp_path)
     init = subprocess.run([sys.executable, "-m", "authserver.cli", "init"], env=env, capture_output=True, timeout=60)
