@@ -19,7 +19,19 @@ REPEATABLE = frozenset({"audience", "resource"})
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
 
-def parse_form(body: bytes, content_type: str | None) -> ImmutableMultiDict:
+class FormParameters(ImmutableMultiDict):
+    """The parsed parameters. ``get`` of an absent one answers ``default`` without raising:
+    werkzeug's builds a ``BadRequestKeyError`` for every miss, and a token request asks for
+    about ten optional parameters it usually does not carry."""
+
+    def get(self, key, default=None, type=None):  # noqa: A002 - werkzeug's signature
+        values = dict.get(self, key)
+        if not values:
+            return default
+        return values[0] if type is None else super().get(key, default, type)
+
+
+def parse_form(body: bytes, content_type: str | None) -> FormParameters:
     """The parameters of an OAuth form body; raises ``invalid_request`` on any defect."""
     if body and (content_type or "").split(";")[0].strip().lower() != FORM_MEDIA_TYPE:
         raise InvalidRequestError(description=f"The body must be {FORM_MEDIA_TYPE}.")
@@ -35,7 +47,7 @@ def parse_form(body: bytes, content_type: str | None) -> ImmutableMultiDict:
         if name in seen and name not in REPEATABLE:
             raise InvalidRequestError(description=f"The parameter {_printable(name)} is repeated.")
         seen.add(name)
-    return ImmutableMultiDict(pairs)
+    return FormParameters(pairs)
 
 
 def _printable(name: str) -> str:
