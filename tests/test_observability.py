@@ -133,6 +133,36 @@ def test_a_console_link_is_not_in_the_access_log(app, client, runner):
     assert token not in stream.getvalue()
 
 
+def test_the_access_line_redacts_what_a_client_puts_in_its_path_and_request_id(client):
+    """An access line is redacted member by member: a secret parameter or a JWT in the path
+    (which the client chooses) is gone, and the line is still one JSON object."""
+    jwt = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    stream = io.StringIO()
+    handler = configure_logging("json", "INFO", stream)
+    try:
+        client.get("/realms/default/client_secret=hunter2-value")
+        client.get(f"/realms/default/{jwt}", headers={"X-Request-ID": "token:abc123"})
+    finally:
+        logging.getLogger().removeHandler(handler)
+    access = [json.loads(line) for line in stream.getvalue().splitlines() if '"authserver.access"' in line]
+    assert [line["status"] for line in access] == [404, 404]
+    assert access[0]["path"] == "/realms/default/client_secret=[redacted]"
+    assert access[1]["path"] == "/realms/default/[redacted jwt]" and access[1]["request_id"] == "token:[redacted]"
+    for secret in ("hunter2-value", "eyJzdWIiOiJ4In0", "abc123"):
+        assert secret not in stream.getvalue()
+
+
+def test_redact_leaves_text_without_markers_alone_and_finds_every_marker():
+    """Every pattern needs ``=``, ``:``, ``eyJ`` or a PEM header: text without them is
+    returned as it is, text with any of them is still redacted."""
+    for plain in ("POST /realms/default/token 200", "127.0.0.1", "GET /console/link/[redacted] 303"):
+        assert redact(plain) is plain
+    assert redact("x client_secret=abc y") == "x client_secret=[redacted] y"
+    assert redact("Authorization: Bearer abc") == "Authorization: [redacted]"
+    assert redact("eyJhbGciOi.eyJzdWIi.c2ln") == "[redacted jwt]"
+    assert redact("-----BEGIN PRIVATE KEY-----\nMIIB") == "[redacted key]"
+
+
 def test_redact_removes_jwts_secrets_authorization_and_keys():
     text = ("Authorization: Basic dXNlcjpwYXNz client_secret=s3cr3t&x=1 "
             '{"access_token": "abc.def"} eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl '

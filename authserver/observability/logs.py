@@ -3,6 +3,7 @@ token, secret and key material out of every log line, whatever a caller passed i
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -33,6 +34,8 @@ _encode = json.JSONEncoder(default=str).encode  # built once: json.dumps(default
 def redact(text: str) -> str:
     """``text`` without anything that looks like a JWT, a secret parameter, an
     ``Authorization`` value or a PEM block."""
+    if "=" not in text and ":" not in text and "eyJ" not in text and "-----BEGIN " not in text:
+        return text  # every pattern needs one of these: a JWT eyJ, a PEM header, a name then = or :
     if "-----BEGIN " in text:
         text = _PEM.sub("[redacted key]", text)
     if "eyJ" in text:
@@ -87,6 +90,8 @@ class JsonFormatter(logging.Formatter):
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             entry["exception"] = record.exc_text
+        if getattr(record, _ACCESS, False):  # known members: redact each value, not the JSON around them
+            return _encode({name: redact(value) if isinstance(value, str) else value for name, value in entry.items()})
         return redact(_encode(entry))
 
 
@@ -142,4 +147,10 @@ def _loggable_path() -> str:
 
 
 def _iso(created: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z"
+    return f"{_second_text(int(created))}.{int(created % 1 * 1000):03d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _second_text(second: int) -> str:
+    """A second's ISO text: a busy server writes many lines per second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
