@@ -62,7 +62,8 @@ def _caseless_sub(pattern: re.Pattern, lowered_pattern: re.Pattern, text: str) -
 
 class RedactingFilter(logging.Filter):
     """Renders the message and replaces it by its redacted form (arguments included). Access
-    records carry no arguments: their formatter redacts the whole line once."""
+    records carry no arguments: their formatter redacts what it writes (each member of a JSON
+    line, or the whole text line)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, _ACCESS, False):
@@ -125,7 +126,7 @@ def access_log(status: int, elapsed: float) -> None:
     """One line per request: method, path (never the query string), status, duration.
 
     Built as a record directly (no caller lookup, no format arguments); the formatter redacts
-    the whole line, request id and path included, as it does every line."""
+    every member, request id and path included, as it redacts every line."""
     if not _access_logger.isEnabledFor(logging.INFO):
         return
     method, path = request.method, _loggable_path()
